@@ -1,0 +1,6 @@
+/* placeholder, removed when the module lands */
+void pki_placeholder(void);
+void
+pki_placeholder(void)
+{
+}

@@ -1,0 +1,112 @@
+/*
+ * Persistence: every issued certificate, every revocation, the audit log.
+ * SQLite in WAL mode with synchronous=FULL, schema by numbered migrations
+ * (PRAGMA user_version). Certificates are DER plus the columns we index;
+ * the store never parses X.509. All functions are safe to call from many
+ * threads at once. A second backend would implement this header.
+ */
+#ifndef WD_STORE_H
+#define WD_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../server/base/err.h"
+#include "../server/base/limits.h"
+
+struct store;
+
+/*
+ * Open (creating if needed) the database at path and bring its schema to
+ * the current version. ":memory:" gives a private in-memory store (one
+ * connection). Caller owns *out (store_close).
+ */
+enum wd_err store_open(const char *path, struct store **out);
+void store_close(struct store *st);
+
+/* The schema version this build writes (the migrations' count). */
+int store_schema_version(void);
+
+/* One row of the inventory. Strings are owned by the struct. */
+struct store_cert {
+    int64_t id;             /* insertion order; assigned by the store */
+    char serial[WD_MAX_SERIAL_HEX + 1];
+    uint8_t *der;
+    size_t der_len;
+    char *subject;          /* RFC 4514 text */
+    char *cn;               /* may be NULL */
+    char *sans;             /* "DNS:a.example, IP:10.0.0.1", may be "" */
+    char *key_type;         /* "ecdsa-p256", ... */
+    char *profile;          /* "server", "client", "server-client" */
+    char *requester;        /* identity that asked, e.g. "admin" or a CN */
+    char *fingerprint;      /* SHA-256 of the DER, hex */
+    int64_t not_before;     /* seconds, UTC */
+    int64_t not_after;      /* seconds, UTC */
+    int64_t issued_at;      /* seconds, UTC */
+    int64_t revoked_at;     /* seconds, UTC; 0 when not revoked */
+    int revoke_reason;      /* RFC 5280 CRLReason; meaningful if revoked */
+};
+
+void store_cert_free(struct store_cert *c);
+
+/*
+ * Insert one issued certificate and its "issue" audit event in one
+ * transaction, durable (fsync'd) before this returns WD_OK. c->id,
+ * revoked_at and revoke_reason are ignored. A serial already present gives
+ * WD_E_CONFLICT and stores nothing.
+ */
+enum wd_err store_cert_insert(struct store *st, const struct store_cert *c,
+                              const char *actor);
+
+/* One certificate by serial: WD_E_NOT_FOUND if absent. Caller owns *out. */
+enum wd_err store_cert_get(struct store *st, const char *serial,
+                           struct store_cert **out);
+
+enum store_status {
+    STORE_STATUS_ANY,
+    STORE_STATUS_VALID,     /* not revoked, now < not_after */
+    STORE_STATUS_EXPIRED,   /* not revoked, not_after <= now */
+    STORE_STATUS_REVOKED,
+    STORE_STATUS_EXPIRING,  /* valid and not_after <= now + expiring_within */
+};
+
+struct store_query {
+    enum store_status status;
+    const char *q;          /* substring of CN, SAN or serial; NULL = any */
+    int64_t now;            /* seconds, UTC */
+    int64_t expiring_within; /* seconds; with EXPIRING, or alone to filter */
+    unsigned limit;         /* 1..WD_LIST_LIMIT_MAX */
+    int64_t cursor;         /* 0 = from the newest; else ids below it */
+};
+
+struct store_cert_list {
+    struct store_cert *items; /* newest first */
+    size_t n;
+    int64_t next_cursor;      /* 0 when this is the last page */
+};
+
+/* A page of the inventory, newest first (keyset on id: no OFFSET). */
+enum wd_err store_cert_list(struct store *st, const struct store_query *q,
+                            struct store_cert_list *out);
+void store_cert_list_free(struct store_cert_list *l);
+
+/* An audit event: who did what to which serial, and how it ended. */
+struct store_audit_event {
+    int64_t at;             /* seconds, UTC; 0 = now */
+    const char *actor;      /* caller identity */
+    const char *action;     /* "issue", "revoke", "refuse", ... */
+    const char *serial;     /* or NULL */
+    const char *outcome;    /* "ok" or an error code */
+    const char *detail;     /* short free text or NULL */
+};
+
+/* Append one event, durable before WD_OK. */
+enum wd_err store_audit_append(struct store *st,
+                               const struct store_audit_event *ev);
+
+/* Number of audit events for serial (NULL = all); for tests and counts. */
+enum wd_err store_audit_count(struct store *st, const char *serial,
+                              int64_t *out);
+
+#endif

@@ -1,0 +1,6 @@
+/* placeholder, removed when the module lands */
+void store_placeholder(void);
+void
+store_placeholder(void)
+{
+}
