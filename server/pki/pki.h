@@ -55,12 +55,12 @@ const char *pki_san_type_name(enum pki_san_type t);
  * name well-formed. Fields are owned by the struct (pki_csr_free).
  */
 struct pki_csr {
-    char *subject;         /* RFC 4514 text, may be "" */
-    char *cn;              /* the subject's CN, or NULL */
-    struct pki_san *sans;  /* after the CN-to-DNS-SAN rule */
+    char *subject;        /* RFC 4514 text, may be "" */
+    char *cn;             /* the subject's CN, or NULL */
+    struct pki_san *sans; /* after the CN-to-DNS-SAN rule */
     size_t n_sans;
-    char key_type[24];     /* "ecdsa-p256", "rsa-2048", "ed25519", ... */
-    void *crq;             /* gnutls_x509_crq_t, private to pki/ */
+    char key_type[24]; /* "ecdsa-p256", "rsa-2048", "ed25519", ... */
+    void *crq;         /* gnutls_x509_crq_t, private to pki/ */
 };
 
 /*
@@ -69,8 +69,7 @@ struct pki_csr {
  * WD_E_CSR_SYNTAX, WD_E_CSR_SIGNATURE, WD_E_WEAK_KEY, WD_E_UNSUPPORTED_KEY,
  * WD_E_BAD_NAME, WD_E_NO_NAMES, WD_E_TOO_MANY_NAMES.
  */
-enum wd_err pki_csr_parse(const uint8_t *buf, size_t len,
-                          struct pki_csr **out);
+enum wd_err pki_csr_parse(const uint8_t *buf, size_t len, struct pki_csr **out);
 void pki_csr_free(struct pki_csr *csr);
 
 /* Name checks used by the CSR intake (and later by grants). */
@@ -82,15 +81,15 @@ struct pki_cert {
     uint8_t *der;
     size_t der_len;
     char *pem;
-    char *subject;          /* RFC 4514 text */
-    char *cn;               /* or NULL */
+    char *subject; /* RFC 4514 text */
+    char *cn;      /* or NULL */
     struct pki_san *sans;
     size_t n_sans;
     char key_type[24];
     enum pki_profile profile; /* from the EKU */
-    time_t not_before;      /* seconds, UTC */
-    time_t not_after;       /* seconds, UTC */
-    char fingerprint[65];   /* SHA-256 of the DER, lowercase hex */
+    time_t not_before;        /* seconds, UTC */
+    time_t not_after;         /* seconds, UTC */
+    char fingerprint[65];     /* SHA-256 of the DER, lowercase hex */
 };
 
 /* Decode a DER certificate (one we issued). Caller owns *out. */
@@ -111,10 +110,10 @@ enum wd_err pki_serial_new(char out[WD_MAX_SERIAL_HEX + 1]);
 struct pki_ca;
 
 struct pki_ca_cfg {
-    const char *root_pem;          /* ca.crt */
-    const char *intermediate_pem;  /* intermediate.crt */
+    const char *root_pem;             /* ca.crt */
+    const char *intermediate_pem;     /* intermediate.crt */
     const char *intermediate_key_pem; /* intermediate.key */
-    const char *public_url;        /* e.g. http://127.0.0.1:8080, no slash */
+    const char *public_url;           /* e.g. http://127.0.0.1:8080, no slash */
 };
 
 /*
@@ -127,17 +126,17 @@ void pki_ca_free(struct pki_ca *ca);
 const char *pki_ca_root_pem(const struct pki_ca *ca);
 const char *pki_ca_chain_pem(const struct pki_ca *ca); /* intermediate+root */
 const uint8_t *pki_ca_intermediate_der(const struct pki_ca *ca, size_t *len);
-const char *pki_ca_key_type(const struct pki_ca *ca);  /* intermediate's */
-time_t pki_ca_not_after(const struct pki_ca *ca);      /* intermediate's */
+const char *pki_ca_key_type(const struct pki_ca *ca); /* intermediate's */
+time_t pki_ca_not_after(const struct pki_ca *ca);     /* intermediate's */
 const char *pki_ca_public_url(const struct pki_ca *ca);
 
 /* What one issuance asks for; the CSR has passed pki_csr_parse. */
 struct pki_issue {
     const struct pki_csr *csr;
     enum pki_profile profile;
-    const char *serial;     /* from pki_serial_new */
-    uint64_t validity_s;    /* > 0; clipped to the intermediate's end */
-    time_t now;             /* seconds, UTC */
+    const char *serial;  /* from pki_serial_new */
+    uint64_t validity_s; /* > 0; clipped to the intermediate's end */
+    time_t now;          /* seconds, UTC */
 };
 
 /*
@@ -152,8 +151,8 @@ enum wd_err pki_cert_issue(const struct pki_ca *ca, const struct pki_issue *req,
 /* A verified client of the API listener. */
 struct pki_client {
     char serial[WD_MAX_SERIAL_HEX + 1];
-    char fingerprint[65];   /* SHA-256 of the leaf DER, lowercase hex */
-    char cn[256];           /* the leaf's CN, printable ASCII, or "" */
+    char fingerprint[65]; /* SHA-256 of the leaf DER, lowercase hex */
+    char cn[256];         /* the leaf's CN, printable ASCII, or "" */
     time_t not_after;
 };
 
@@ -165,9 +164,8 @@ struct pki_client {
  * caller's check (the store knows).
  */
 enum wd_err pki_ca_verify_client(const struct pki_ca *ca,
-                                 const uint8_t *const *ders,
-                                 const size_t *lens, size_t n, time_t now,
-                                 struct pki_client *out);
+                                 const uint8_t *const *ders, const size_t *lens,
+                                 size_t n, time_t now, struct pki_client *out);
 
 /*
  * Everything init creates, as PEM. The root key is returned so the caller
@@ -179,13 +177,13 @@ struct pki_ca_new {
     char *intermediate_key_pem;
     char *intermediate_pem;
     char *server_key_pem;
-    struct pki_cert *server;  /* issued by the intermediate */
+    struct pki_cert *server; /* issued by the intermediate */
     char *admin_key_pem;
-    struct pki_cert *admin;   /* client profile, issued by the intermediate */
+    struct pki_cert *admin; /* client profile, issued by the intermediate */
 };
 
 struct pki_ca_new_opts {
-    const char *name;         /* CA name used in the subjects */
+    const char *name; /* CA name used in the subjects */
     enum pki_keygen keygen;
     const char *const *hosts; /* server certificate names: DNS or IP */
     size_t n_hosts;

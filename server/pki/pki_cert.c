@@ -1,0 +1,429 @@
+/*
+ * Leaf certificates: building one from a checked CSR and the CA (the
+ * issuance every API call and init go through), and decoding one into
+ * the struct pki_cert the store and the API work with. The contents are
+ * PRODUCT.md's "What an issued certificate holds", and nothing from the
+ * request beyond its subject, key and checked names.
+ */
+#include "pki_priv.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/log.h"
+#include "../base/parse.h"
+#include "../base/xmalloc.h"
+
+/* Longest URL we build: public_url is a configured value, not input. */
+#define URL_MAX 2048
+
+/* A URL under the public listener; false if it does not fit. */
+static bool
+public_url(const struct pki_ca *ca, const char *path, char out[URL_MAX])
+{
+    int n = snprintf(out, URL_MAX, "%s%s", ca->public_url, path);
+
+    return n > 0 && n < URL_MAX;
+}
+
+/* RFC 5280 4.2.1.6: SAN, critical when the subject is empty. */
+static enum wd_err
+set_sans(gnutls_x509_crt_t crt, const struct pki_csr *csr)
+{
+    gnutls_datum_t ext = { NULL, 0 };
+    enum wd_err rc;
+    int ret;
+
+    if (csr->n_sans == 0) {
+        return WD_OK;
+    }
+    rc = pki_sans_encode(csr->sans, csr->n_sans, &ext);
+    if (rc != WD_OK) {
+        return rc;
+    }
+    ret = gnutls_x509_crt_set_extension_by_oid(
+        crt, PKI_OID_SAN, ext.data, ext.size,
+        csr->subject == NULL || csr->subject[0] == '\0');
+    gnutls_free(ext.data);
+    if (ret < 0) {
+        log_err("event=cert_issue what=san err=%s", gnutls_strerror(ret));
+        return WD_E_INTERNAL;
+    }
+    return WD_OK;
+}
+
+/* RFC 5280 4.2.1.3: what the subject key may do, by algorithm. */
+static unsigned
+key_usage(const char *key_type)
+{
+    if (strncmp(key_type, "rsa-", 4) == 0) {
+        /* RSA key transport (TLS 1.2 RSA key exchange) encrypts to it */
+        return GNUTLS_KEY_DIGITAL_SIGNATURE | GNUTLS_KEY_KEY_ENCIPHERMENT;
+    }
+    return GNUTLS_KEY_DIGITAL_SIGNATURE;
+}
+
+/* Everything PRODUCT.md lists for a leaf, apart from validity and SAN. */
+static enum wd_err
+set_extensions(gnutls_x509_crt_t crt, const struct pki_ca *ca,
+               const struct pki_issue *req)
+{
+    const struct pki_csr *csr = req->csr;
+    uint8_t ski[PKI_KEY_ID_MAX];
+    size_t ski_len = sizeof(ski);
+    char crl[URL_MAX];
+    char ocsp[URL_MAX];
+    char issuers[URL_MAX];
+    gnutls_datum_t d;
+    int ret;
+
+    if (!public_url(ca, "/crl", crl) || !public_url(ca, "/ocsp", ocsp) ||
+        !public_url(ca, "/intermediate.crt", issuers)) {
+        log_err("event=cert_issue err=\"public_url too long\"");
+        return WD_E_CONFIG;
+    }
+    /* RFC 5280 4.2.1.9: CA:FALSE, critical (GnuTLS marks it so) */
+    ret = gnutls_x509_crt_set_basic_constraints(crt, 0, -1);
+    /* RFC 5280 4.2.1.3: keyUsage, critical (GnuTLS marks it so) */
+    if (ret >= 0) {
+        ret = gnutls_x509_crt_set_key_usage(crt, key_usage(csr->key_type));
+    }
+    /* RFC 5280 4.2.1.2: GnuTLS's key id, SHA-1 over the whole
+     * SubjectPublicKeyInfo (method 1 hashes the key bits alone; any
+     * value unique to the key will do, and AKIs just repeat it) */
+    if (ret >= 0) {
+        ret = gnutls_x509_crq_get_key_id(csr->crq, GNUTLS_KEYID_USE_SHA1, ski,
+                                         &ski_len);
+    }
+    if (ret >= 0) {
+        ret = gnutls_x509_crt_set_subject_key_id(crt, ski, ski_len);
+    }
+    /* RFC 5280 4.2.1.1: AKI = the issuer's SKI */
+    if (ret >= 0) {
+        ret = gnutls_x509_crt_set_authority_key_id(crt, ca->ski, ca->ski_len);
+    }
+    /* RFC 5280 4.2.1.13: where the intermediate's CRL is */
+    if (ret >= 0) {
+        ret = gnutls_x509_crt_set_crl_dist_points2(crt, GNUTLS_SAN_URI, crl,
+                                                   (unsigned)strlen(crl), 0);
+    }
+    /* RFC 5280 4.2.2.1: OCSP and the issuer's certificate */
+    if (ret >= 0) {
+        d.data = (unsigned char *)ocsp;
+        d.size = (unsigned)strlen(ocsp);
+        ret = gnutls_x509_crt_set_authority_info_access(crt, GNUTLS_IA_OCSP_URI,
+                                                        &d);
+    }
+    if (ret >= 0) {
+        d.data = (unsigned char *)issuers;
+        d.size = (unsigned)strlen(issuers);
+        ret = gnutls_x509_crt_set_authority_info_access(
+            crt, GNUTLS_IA_CAISSUERS_URI, &d);
+    }
+    if (ret < 0) {
+        log_err("event=cert_issue err=%s", gnutls_strerror(ret));
+        return WD_E_INTERNAL;
+    }
+    /* RFC 5280 4.2.1.12: the profile's extended key usage */
+    return pki_profile_set_eku(crt, req->profile);
+}
+
+/* Version, serial, subject and key, validity. */
+static enum wd_err
+set_basics(gnutls_x509_crt_t crt, const struct pki_ca *ca,
+           const struct pki_issue *req)
+{
+    time_t not_after = ca->not_after;
+    enum wd_err rc;
+    int ret;
+
+    if ((uint64_t)(ca->not_after - req->now) > req->validity_s) {
+        not_after = req->now + (time_t)req->validity_s;
+    }
+    ret = gnutls_x509_crt_set_version(crt, 3);
+    if (ret < 0) {
+        log_err("event=cert_issue err=%s", gnutls_strerror(ret));
+        return WD_E_INTERNAL;
+    }
+    rc = pki_serial_set(crt, req->serial);
+    if (rc != WD_OK) {
+        return rc;
+    }
+    /* the request's subject and key only, never its extensions */
+    ret = gnutls_x509_crt_set_crq(crt, req->csr->crq);
+    /* accept clients whose clocks run slow */
+    if (ret >= 0) {
+        ret =
+            gnutls_x509_crt_set_activation_time(crt, req->now - WD_BACKDATE_S);
+    }
+    if (ret >= 0) {
+        ret = gnutls_x509_crt_set_expiration_time(crt, not_after);
+    }
+    if (ret < 0) {
+        log_err("event=cert_issue err=%s", gnutls_strerror(ret));
+        return WD_E_INTERNAL;
+    }
+    return WD_OK;
+}
+
+/*
+ * Build and sign a leaf certificate as PRODUCT.md lists: v3, the serial
+ * req->serial, issuer the intermediate, not_before now - WD_BACKDATE_S,
+ * not_after now + validity_s but never past the intermediate's, subject
+ * and key from the CSR, SAN from the checked names, basicConstraints
+ * CA:FALSE, keyUsage per key type, EKU per profile, SKI, AKI, CRL DP and
+ * AIA on the public URL. Caller owns *out (pki_cert_free). WD_E_BAD_SERIAL,
+ * WD_E_BAD_PROFILE, WD_E_BAD_VALIDITY for a bad request, WD_E_CONFIG once
+ * the intermediate has expired, WD_E_INTERNAL (logged) otherwise.
+ */
+enum wd_err
+pki_cert_issue(const struct pki_ca *ca, const struct pki_issue *req,
+               struct pki_cert **out)
+{
+    gnutls_x509_crt_t crt = NULL;
+    gnutls_datum_t der = { NULL, 0 };
+    enum wd_err rc = WD_E_INTERNAL;
+    int ret;
+
+    if (req->csr == NULL || req->csr->crq == NULL) {
+        log_err("event=cert_issue err=\"no request\"");
+        goto out;
+    }
+    if (req->profile != PKI_PROFILE_SERVER &&
+        req->profile != PKI_PROFILE_CLIENT &&
+        req->profile != PKI_PROFILE_SERVER_CLIENT) {
+        rc = WD_E_BAD_PROFILE;
+        goto out;
+    }
+    if (req->validity_s == 0) {
+        rc = WD_E_BAD_VALIDITY;
+        goto out;
+    }
+    if (ca->not_after <= req->now) {
+        log_err("event=cert_issue err=\"the intermediate has expired\"");
+        rc = WD_E_CONFIG;
+        goto out;
+    }
+    ret = gnutls_x509_crt_init(&crt);
+    if (ret < 0) {
+        log_err("event=cert_issue err=%s", gnutls_strerror(ret));
+        goto out;
+    }
+    rc = set_basics(crt, ca, req);
+    if (rc == WD_OK) {
+        rc = set_sans(crt, req->csr);
+    }
+    if (rc == WD_OK) {
+        rc = set_extensions(crt, ca, req);
+    }
+    if (rc == WD_OK) {
+        rc = pki_signer_sign_crt(ca->signer, crt);
+    }
+    if (rc != WD_OK) {
+        goto out;
+    }
+    ret = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &der);
+    if (ret < 0) {
+        log_err("event=cert_issue err=%s", gnutls_strerror(ret));
+        rc = WD_E_INTERNAL;
+        goto out;
+    }
+    rc = pki_cert_parse(der.data, der.size, out);
+out:
+    gnutls_free(der.data);
+    gnutls_x509_crt_deinit(crt);
+    return rc;
+}
+
+/*
+ * Writes the SHA-256 of der as 64 lowercase hex digits into out.
+ * WD_E_INTERNAL (logged) if GnuTLS fails.
+ */
+enum wd_err
+pki_der_fingerprint(const uint8_t *der, size_t len, char out[65])
+{
+    uint8_t digest[32];
+    int ret;
+
+    ret = gnutls_hash_fast(GNUTLS_DIG_SHA256, der, len, digest);
+    if (ret < 0) {
+        log_err("event=fingerprint err=%s", gnutls_strerror(ret));
+        return WD_E_INTERNAL;
+    }
+    wd_hex_encode(digest, sizeof(digest), out);
+    return WD_OK;
+}
+
+/*
+ * Sets *out to the first CN of crt's subject as GnuTLS renders it (a
+ * value it cannot show as text comes out as "#" and hex), or NULL if
+ * there is none. The caller owns *out (free).
+ */
+enum wd_err
+pki_crt_cn(gnutls_x509_crt_t crt, char **out)
+{
+    char *cn = NULL;
+    size_t size = 0;
+    int ret;
+
+    ret = gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0,
+                                        NULL, &size);
+    if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE) {
+        *out = NULL;
+        return WD_OK;
+    }
+    if (ret != GNUTLS_E_SHORT_MEMORY_BUFFER) {
+        log_err("event=cert_cn err=%s", gnutls_strerror(ret));
+        return WD_E_INTERNAL;
+    }
+    cn = xmalloc(size + 1);
+    ret = gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0,
+                                        cn, &size);
+    if (ret < 0) {
+        log_err("event=cert_cn err=%s", gnutls_strerror(ret));
+        free(cn);
+        return WD_E_INTERNAL;
+    }
+    cn[size] = '\0';
+    *out = cn;
+    return WD_OK;
+}
+
+/* Subject text, CN and SANs. */
+static enum wd_err
+read_names(gnutls_x509_crt_t crt, struct pki_cert *cert)
+{
+    gnutls_datum_t d = { NULL, 0 };
+    unsigned critical;
+    enum wd_err rc;
+    int ret;
+
+    ret = gnutls_x509_crt_get_dn3(crt, &d, 0);
+    if (ret < 0 && ret != GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE) {
+        log_err("event=cert_parse what=subject err=%s", gnutls_strerror(ret));
+        return WD_E_INTERNAL;
+    }
+    cert->subject = pki_datum_take_str(&d);
+    rc = pki_crt_cn(crt, &cert->cn);
+    if (rc != WD_OK) {
+        return rc;
+    }
+    ret = gnutls_x509_crt_get_extension_by_oid2(crt, PKI_OID_SAN, 0, &d,
+                                                &critical);
+    if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE) {
+        return WD_OK;
+    }
+    if (ret < 0) {
+        log_err("event=cert_parse what=san err=%s", gnutls_strerror(ret));
+        return WD_E_INTERNAL;
+    }
+    rc = pki_sans_decode(&d, &cert->sans, &cert->n_sans);
+    gnutls_free(d.data);
+    return rc;
+}
+
+/* Key type, profile, validity. */
+static enum wd_err
+read_usage(gnutls_x509_crt_t crt, struct pki_cert *cert)
+{
+    gnutls_pubkey_t pub = NULL;
+    enum wd_err rc = WD_E_INTERNAL;
+    int ret;
+
+    ret = gnutls_pubkey_init(&pub);
+    if (ret >= 0) {
+        ret = gnutls_pubkey_import_x509(pub, crt, 0);
+    }
+    if (ret < 0) {
+        log_err("event=cert_parse what=key err=%s", gnutls_strerror(ret));
+        goto out;
+    }
+    rc = pki_key_type(pub, cert->key_type);
+    if (rc != WD_OK) {
+        goto out;
+    }
+    cert->profile = pki_profile_of_crt(crt);
+    cert->not_before = gnutls_x509_crt_get_activation_time(crt);
+    cert->not_after = gnutls_x509_crt_get_expiration_time(crt);
+    if (cert->not_before == (time_t)-1 || cert->not_after == (time_t)-1) {
+        log_err("event=cert_parse err=\"unreadable validity\"");
+        rc = WD_E_INTERNAL;
+    }
+out:
+    gnutls_pubkey_deinit(pub);
+    return rc;
+}
+
+/*
+ * Decode a DER certificate (one we issued) into the fields the store and
+ * the API need: serial (lowercase hex, leading zero bytes stripped), DER
+ * and PEM, subject, CN, SANs, key type, profile (from the EKU), validity
+ * and SHA-256 fingerprint. Caller owns *out (pki_cert_free); on failure
+ * *out is untouched and WD_E_INTERNAL (or the name or key reason) is
+ * returned.
+ */
+enum wd_err
+pki_cert_parse(const uint8_t *der, size_t len, struct pki_cert **out)
+{
+    struct pki_cert *cert = xcalloc(1, sizeof(*cert));
+    gnutls_x509_crt_t crt = NULL;
+    gnutls_datum_t d;
+    enum wd_err rc = WD_E_INTERNAL;
+    int ret;
+
+    ret = gnutls_x509_crt_init(&crt);
+    if (ret >= 0) {
+        d.data = (unsigned char *)der;
+        d.size = (unsigned)len;
+        ret = gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER);
+    }
+    if (ret < 0) {
+        log_err("event=cert_parse err=%s", gnutls_strerror(ret));
+        goto out;
+    }
+    rc = pki_serial_get(crt, cert->serial);
+    if (rc != WD_OK) {
+        goto out;
+    }
+    cert->der = xmemdup(der, len);
+    cert->der_len = len;
+    ret = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &d);
+    if (ret < 0) {
+        log_err("event=cert_parse what=pem err=%s", gnutls_strerror(ret));
+        rc = WD_E_INTERNAL;
+        goto out;
+    }
+    cert->pem = pki_datum_take_str(&d);
+    rc = read_names(crt, cert);
+    if (rc == WD_OK) {
+        rc = read_usage(crt, cert);
+    }
+    if (rc == WD_OK) {
+        rc = pki_der_fingerprint(der, len, cert->fingerprint);
+    }
+    if (rc != WD_OK) {
+        goto out;
+    }
+    *out = cert;
+    cert = NULL;
+out:
+    gnutls_x509_crt_deinit(crt);
+    pki_cert_free(cert);
+    return rc;
+}
+
+/* Frees cert and everything it holds; accepts NULL. */
+void
+pki_cert_free(struct pki_cert *cert)
+{
+    if (cert == NULL) {
+        return;
+    }
+    free(cert->der);
+    free(cert->pem);
+    free(cert->subject);
+    free(cert->cn);
+    pki_sans_free(cert->sans, cert->n_sans);
+    free(cert);
+}

@@ -1,0 +1,139 @@
+/*
+ * Profiles: what an issued certificate may be used for, written as its
+ * extended key usage (RFC 5280 4.2.1.12) and read back from it. The API
+ * names profiles in requests; issuance sets the EKU; pki_cert_parse and
+ * the inventory read it.
+ */
+#include "pki_priv.h"
+
+#include <string.h>
+
+#include "../base/log.h"
+
+static const struct profile_row {
+    enum pki_profile profile;
+    const char *name;
+    bool server; /* id-kp-serverAuth */
+    bool client; /* id-kp-clientAuth */
+} profiles[] = {
+    { PKI_PROFILE_SERVER, "server", true, false },
+    { PKI_PROFILE_CLIENT, "client", false, true },
+    { PKI_PROFILE_SERVER_CLIENT, "server-client", true, true },
+};
+
+#define N_PROFILES (sizeof(profiles) / sizeof(profiles[0]))
+
+static const struct profile_row *
+find_profile(enum pki_profile p)
+{
+    size_t i;
+
+    for (i = 0; i < N_PROFILES; i++) {
+        if (profiles[i].profile == p) {
+            return &profiles[i];
+        }
+    }
+    return NULL;
+}
+
+/*
+ * Sets *out to the profile called name ("server", "client",
+ * "server-client"). Returns false, leaving *out alone, for anything else.
+ */
+bool
+pki_profile_parse(const char *name, enum pki_profile *out)
+{
+    size_t i;
+
+    if (name == NULL) {
+        return false;
+    }
+    for (i = 0; i < N_PROFILES; i++) {
+        if (strcmp(name, profiles[i].name) == 0) {
+            *out = profiles[i].profile;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The name of p as pki_profile_parse reads it; "unknown" for no profile. */
+const char *
+pki_profile_name(enum pki_profile p)
+{
+    const struct profile_row *row = find_profile(p);
+
+    return row != NULL ? row->name : "unknown";
+}
+
+/*
+ * Adds the extendedKeyUsage of profile p to crt, not critical (RFC 5280
+ * 4.2.1.12 leaves it to the issuer; clients check it either way).
+ * WD_E_INTERNAL if GnuTLS fails or p is no profile.
+ */
+enum wd_err
+pki_profile_set_eku(gnutls_x509_crt_t crt, enum pki_profile p)
+{
+    const struct profile_row *row = find_profile(p);
+    int ret;
+
+    if (row == NULL) {
+        log_err("event=set_eku err=\"unknown profile %d\"", (int)p);
+        return WD_E_INTERNAL;
+    }
+    if (row->server) {
+        ret = gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_SERVER,
+                                                  0);
+        if (ret < 0) {
+            log_err("event=set_eku err=%s", gnutls_strerror(ret));
+            return WD_E_INTERNAL;
+        }
+    }
+    if (row->client) {
+        ret = gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_CLIENT,
+                                                  0);
+        if (ret < 0) {
+            log_err("event=set_eku err=%s", gnutls_strerror(ret));
+            return WD_E_INTERNAL;
+        }
+    }
+    return WD_OK;
+}
+
+/*
+ * The profile crt's EKU amounts to: serverAuth alone is server, clientAuth
+ * alone is client, both (or neither, which allows any use) server-client.
+ */
+enum pki_profile
+pki_profile_of_crt(gnutls_x509_crt_t crt)
+{
+    char oid[128];
+    size_t size;
+    bool server = false;
+    bool client = false;
+    unsigned i;
+    int ret;
+
+    for (i = 0;; i++) {
+        size = sizeof(oid);
+        ret = gnutls_x509_crt_get_key_purpose_oid(crt, i, oid, &size, NULL);
+        if (ret == GNUTLS_E_SHORT_MEMORY_BUFFER) {
+            continue; /* an OID too long to be one of ours */
+        }
+        if (ret < 0) {
+            break; /* the end, or no usable EKU */
+        }
+        if (strcmp(oid, GNUTLS_KP_TLS_WWW_SERVER) == 0) {
+            server = true;
+        } else if (strcmp(oid, GNUTLS_KP_TLS_WWW_CLIENT) == 0) {
+            client = true;
+        }
+    }
+    if (server && !client) {
+        return PKI_PROFILE_SERVER;
+    }
+    if (client && !server) {
+        return PKI_PROFILE_CLIENT;
+    }
+    return PKI_PROFILE_SERVER_CLIENT;
+}

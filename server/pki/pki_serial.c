@@ -1,0 +1,134 @@
+/*
+ * Serial numbers: made from the CSPRNG, written into certificates as
+ * positive DER INTEGERs and read back as the lowercase hex the store, the
+ * API and the CRL use. One hex form everywhere: leading zero bytes
+ * stripped, so a serial round-trips through a certificate unchanged.
+ */
+#include "pki_priv.h"
+
+#include <string.h>
+
+#include "../base/log.h"
+#include "../base/parse.h"
+
+/* 128 bits: well above the 64 of CA/Browser Forum BR 7.1, and unique
+ * enough that the store's unique key is a formality. */
+#define SERIAL_BYTES 16
+
+/* A zero first byte comes up once in 256 draws; 64 in a row means the
+ * random source is broken. */
+#define SERIAL_TRIES 64
+
+/* RFC 5280 4.1.2.2: at most 20 octets, plus one 0x00 for the sign. */
+#define SERIAL_DER_MAX 21
+
+/*
+ * Writes a fresh serial into out: 16 bytes from the CSPRNG with a
+ * non-zero first byte, as 32 lowercase hex digits. WD_E_INTERNAL (logged)
+ * if the random source fails; out is written only on success.
+ */
+enum wd_err
+pki_serial_new(char out[WD_MAX_SERIAL_HEX + 1])
+{
+    uint8_t buf[SERIAL_BYTES];
+    int tries;
+    int ret;
+
+    for (tries = 0; tries < SERIAL_TRIES; tries++) {
+        ret = gnutls_rnd(GNUTLS_RND_RANDOM, buf, sizeof(buf));
+        if (ret < 0) {
+            log_err("event=serial_new err=%s", gnutls_strerror(ret));
+            return WD_E_INTERNAL;
+        }
+        if (buf[0] != 0) {
+            wd_hex_encode(buf, sizeof(buf), out);
+            return WD_OK;
+        }
+    }
+    log_err("event=serial_new err=\"random source returns zeros\"");
+    return WD_E_INTERNAL;
+}
+
+static int
+hex_value(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    return c - 'a' + 10; /* wd_serial_is_valid admits only a-f */
+}
+
+/*
+ * Sets crt's serial number to hex (1 to WD_MAX_SERIAL_HEX lowercase hex
+ * digits, not all zero) as a positive INTEGER: GnuTLS writes the bytes it
+ * is given as they are, so a 0x00 goes in front when the top bit is set
+ * (X.690 8.3). WD_E_BAD_SERIAL for any other string, WD_E_INTERNAL if
+ * GnuTLS fails.
+ */
+enum wd_err
+pki_serial_set(gnutls_x509_crt_t crt, const char *hex)
+{
+    uint8_t buf[SERIAL_DER_MAX];
+    size_t len = hex != NULL ? strlen(hex) : 0;
+    size_t n = 1; /* buf[0] is the sign byte, used if needed */
+    size_t i = 0;
+    size_t first;
+    int ret;
+
+    if (!wd_serial_is_valid(hex, len)) {
+        return WD_E_BAD_SERIAL;
+    }
+    if (len % 2 == 1) {
+        buf[n++] = (uint8_t)hex_value(hex[i++]);
+    }
+    for (; i < len; i += 2) {
+        buf[n++] = (uint8_t)(hex_value(hex[i]) << 4 | hex_value(hex[i + 1]));
+    }
+    for (first = 1; first < n && buf[first] == 0; first++) {
+    }
+    if (first == n) {
+        return WD_E_BAD_SERIAL; /* RFC 5280 4.1.2.2: positive */
+    }
+    if (buf[first] & 0x80) {
+        buf[--first] = 0;
+    }
+    ret = gnutls_x509_crt_set_serial(crt, buf + first, n - first);
+    if (ret < 0) {
+        log_err("event=serial_set err=%s", gnutls_strerror(ret));
+        return WD_E_INTERNAL;
+    }
+    return WD_OK;
+}
+
+/*
+ * Reads crt's serial number as lowercase hex with leading zero bytes
+ * stripped ("0" for zero). WD_E_INTERNAL for a serial longer than RFC 5280
+ * 4.1.2.2 allows or a GnuTLS failure; out is written only on success.
+ */
+enum wd_err
+pki_serial_get(gnutls_x509_crt_t crt, char out[WD_MAX_SERIAL_HEX + 1])
+{
+    uint8_t buf[SERIAL_DER_MAX];
+    size_t size = sizeof(buf);
+    size_t first;
+    int ret;
+
+    ret = gnutls_x509_crt_get_serial(crt, buf, &size);
+    if (ret < 0) {
+        log_err("event=serial_get err=%s", gnutls_strerror(ret));
+        return WD_E_INTERNAL;
+    }
+    for (first = 0; first < size && buf[first] == 0; first++) {
+    }
+    if (first == size) {
+        memcpy(out, "0", 2);
+        return WD_OK;
+    }
+    if (size - first > WD_MAX_SERIAL_HEX / 2) {
+        log_err("event=serial_get err=\"serial over 20 octets, RFC 5280 "
+                "4.1.2.2\"");
+        return WD_E_INTERNAL;
+    }
+    wd_hex_encode(buf + first, size - first, out);
+    return WD_OK;
+}
