@@ -29,7 +29,7 @@ static const char *const sentences[WD_E__COUNT] = {
                           "within the allowed bounds",
     [WD_E_BAD_SERIAL] = "a serial is 1 to 40 lowercase hex digits",
     [WD_E_BAD_QUERY] = "unknown query parameter or invalid value",
-    [WD_E_BAD_CURSOR] = "the cursor is not one this server handed out",
+    [WD_E_BAD_CURSOR] = "the cursor is not a position in this list",
     [WD_E_NOT_FOUND] = "not found",
     [WD_E_METHOD] = "method not allowed on this resource",
     [WD_E_MEDIA_TYPE] = "unsupported content type",

@@ -56,8 +56,8 @@ log_msg(enum log_level level, const char *fmt, ...)
     n = snprintf(line, sizeof(line), "ts=%s.%03ldZ level=%s ", ts,
                  now.tv_nsec / 1000000L, level_names[level]);
     if (request_id[0] != '\0' && n > 0 && (size_t)n < sizeof(line)) {
-        n += snprintf(line + n, sizeof(line) - (size_t)n, "req=%s ",
-                      request_id);
+        n +=
+            snprintf(line + n, sizeof(line) - (size_t)n, "req=%s ", request_id);
     }
     if (n > 0 && (size_t)n < sizeof(line)) {
         va_start(ap, fmt);

@@ -17,7 +17,7 @@
 void test_assert_wd_err(enum wd_err got, enum wd_err want, const char *expr,
                         const char *file, int line);
 
-#define assert_wd_err(expr, want)                                          \
+#define assert_wd_err(expr, want)                                              \
     test_assert_wd_err((expr), (want), #expr, __FILE__, __LINE__)
 
 /* Reads tests/data/<name> whole; NUL-terminated; caller frees. */

@@ -1,0 +1,121 @@
+/*
+ * The HTTP API without HTTP: routes, authorization, JSON in and out, error
+ * mapping. srv_http.c turns a libmicrohttpd request into a struct api_req,
+ * calls api_handle() (mTLS listener) or api_public_handle() (plain
+ * listener) and sends the struct api_resp it gets back. Handlers never see
+ * a socket, so tests call these functions directly.
+ */
+#ifndef WD_API_H
+#define WD_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "../server/base/err.h"
+#include "../server/pki/pki.h"
+#include "../store/store.h"
+
+/* Who the caller is; decided by the server from the verified certificate. */
+enum api_role {
+    API_ROLE_SERVICE, /* any other valid certificate of this CA */
+    API_ROLE_ADMIN,   /* listed in the config */
+};
+
+struct api_identity {
+    enum api_role role;
+    char name[256];         /* config name for admins, else the CN */
+    struct pki_client cert; /* the verified client certificate */
+};
+
+/* One query parameter as received (already percent-decoded). */
+struct api_kv {
+    const char *key;
+    const char *value; /* NULL for "?key" without "=" */
+};
+
+#define API_MAX_QUERY_PARAMS 16
+
+struct api_req {
+    const char *method;
+    const char *path; /* without the query string */
+    const struct api_kv *query;
+    size_t n_query;
+    bool query_overflow;      /* more than API_MAX_QUERY_PARAMS were sent */
+    const char *content_type; /* or NULL */
+    const char *accept;       /* or NULL */
+    const uint8_t *body;
+    size_t body_len;
+    const struct api_identity *who; /* NULL on the public listener */
+    time_t now;                     /* seconds, UTC */
+};
+
+#define API_MAX_HEADERS 4
+
+struct api_resp {
+    int status;
+    const char *content_type; /* static string */
+    uint8_t *body;            /* owned; api_resp_clear frees it */
+    size_t body_len;
+    const char *error_code; /* JSON error.code for the log, or NULL */
+    struct {
+        const char *name; /* static string */
+        char value[160];
+    } headers[API_MAX_HEADERS];
+    size_t n_headers;
+};
+
+/* Policy the API applies; from warden.conf. */
+struct api_cfg {
+    uint64_t default_validity_s; /* issuance without "validity" */
+    uint64_t max_validity_s;     /* upper bound for "validity" */
+    int64_t expiring_window_s;   /* "expiring" status, default 30 days */
+};
+
+struct api {
+    struct store *store;     /* borrowed */
+    const struct pki_ca *ca; /* borrowed */
+    struct api_cfg cfg;
+};
+
+/* Serve one request of the mTLS listener; req->who must be set. */
+void api_handle(struct api *api, const struct api_req *req,
+                struct api_resp *resp);
+
+/* Serve one request of the public listener (no identity). */
+void api_public_handle(struct api *api, const struct api_req *req,
+                       struct api_resp *resp);
+
+/*
+ * Before reading a body: may who call method + path, and how many body
+ * bytes does that route read (0 = none)? WD_OK, or the error api_handle
+ * would answer, so the server can refuse without reading the body.
+ */
+enum wd_err api_route_preflight(const char *method, const char *path,
+                                const struct api_identity *who,
+                                size_t *body_limit);
+
+/*
+ * Commit an issued certificate to the inventory with its audit event,
+ * durable before WD_OK; requester is who asked (also the audit actor).
+ * WD_E_CONFLICT if the serial is already stored (nothing written).
+ */
+enum wd_err api_cert_record(struct store *st, const struct pki_cert *cert,
+                            const char *requester, time_t now);
+
+/* Fill resp with the JSON error for err; message NULL = wd_err_str(). */
+void api_error(struct api_resp *resp, enum wd_err err, const char *message);
+
+/* HTTP status and JSON code for err (the one mapping table). */
+int api_error_status(enum wd_err err);
+const char *api_error_code(enum wd_err err);
+
+/* Add a response header (name static, value copied and capped). */
+void api_resp_header(struct api_resp *resp, const char *name,
+                     const char *value);
+
+/* Frees the body; the struct can be reused. */
+void api_resp_clear(struct api_resp *resp);
+
+#endif

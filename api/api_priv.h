@@ -1,0 +1,79 @@
+/*
+ * Shared internals of api/: the route table's shape, the handlers, and the
+ * JSON and media-type helpers they share.
+ */
+#ifndef WD_API_PRIV_H
+#define WD_API_PRIV_H
+
+#include <jansson.h>
+
+#include "api.h"
+
+/* Who may call a route; checked by api_handle before the handler runs. */
+enum api_access {
+    API_ACCESS_ANY,    /* any valid client of this CA */
+    API_ACCESS_ADMIN,  /* admins only */
+    API_ACCESS_ISSUER, /* admins; grants come with issue 4 */
+    API_ACCESS_HOLDER, /* admins, or the holder of the serial in the path */
+};
+
+typedef void api_handler_fn(struct api *api, const struct api_req *req,
+                            const char *arg, struct api_resp *resp);
+
+struct api_route {
+    const char *method;
+    const char *pattern; /* below /api/v1; "*" matches one segment */
+    enum api_access access;
+    size_t body_limit; /* bytes; 0 = no body */
+    api_handler_fn *handler;
+};
+
+/* Handlers; arg is the segment matched by "*", or NULL. */
+api_handler_fn api_cert_issue;
+api_handler_fn api_cert_list;
+api_handler_fn api_cert_get;
+api_handler_fn api_ca_get;
+
+/* Sends json (reference stolen) with status as application/json. */
+void api_json_send(struct api_resp *resp, int status, json_t *json);
+
+/* Sends a copy of text with the given static content type. */
+void api_text_send(struct api_resp *resp, int status, const char *content_type,
+                   const void *body, size_t len);
+
+/* RFC 3339 UTC ("2026-11-29T15:40:26Z"), as a new JSON string. */
+json_t *api_json_time(int64_t t);
+
+/* The inventory status of a row: valid, expiring, expired or revoked. */
+const char *api_cert_status(const struct store_cert *c, int64_t now,
+                            int64_t expiring_window_s);
+
+/* The JSON view of a stored certificate (no PEM). */
+json_t *api_json_cert(const struct store_cert *c, int64_t now,
+                      int64_t expiring_window_s);
+
+/* RFC 5280 CRLReason name for code, or "unspecified". */
+const char *api_reason_name(int code);
+
+/*
+ * Does the Accept header take the PEM chain instead of JSON? WD_OK with
+ * *pem set, or WD_E_NOT_ACCEPTABLE when it names neither.
+ */
+enum wd_err api_accept_pem(const char *accept, bool *pem);
+
+/*
+ * The chain a TLS peer presents for leaf_pem: the leaf, then the
+ * intermediate (the root is the trust anchor clients already hold).
+ * Caller frees; *len is its length without the NUL.
+ */
+char *api_leaf_chain(const struct pki_ca *ca, const char *leaf_pem,
+                     size_t *len);
+
+/* The list filters from the query string (api_query.c). */
+enum wd_err api_query_parse(const struct api_req *req,
+                            const struct api_cfg *cfg, struct store_query *q);
+
+/* The media type of a Content-Type header, lower-cased, without params. */
+void api_media_type(const char *content_type, char *out, size_t outsz);
+
+#endif

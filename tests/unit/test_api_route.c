@@ -1,0 +1,307 @@
+/*
+ * api/api_route.c and the handlers behind it, driven through api_handle
+ * with a real CA (pki_ca_create) and a real SQLite store on :memory:: the
+ * route table's authorization, issuance that is stored before it answers,
+ * and the JSON mapping of the inventory.
+ */
+#include "support.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../../api/api.h"
+
+struct fixture {
+    struct pki_ca_new made;
+    struct pki_ca *ca;
+    struct store *st;
+    struct api api;
+    struct api_identity admin;
+    struct api_identity service;
+    uint8_t *csr;
+    size_t csr_len;
+};
+
+static int
+setup(void **state)
+{
+    static const char *const hosts[] = { "localhost" };
+    struct fixture *f = calloc(1, sizeof(*f));
+    struct pki_ca_new_opts opts = {
+        .name = "Route Test",
+        .keygen = PKI_KEYGEN_ECDSA_P256,
+        .hosts = hosts,
+        .n_hosts = 1,
+        .public_url = "http://pub.example:8080",
+        .now = time(NULL),
+    };
+    struct pki_ca_cfg cfg = { 0 };
+
+    assert_wd_err(pki_ca_create(&opts, &f->made), WD_OK);
+    cfg.root_pem = f->made.root_pem;
+    cfg.intermediate_pem = f->made.intermediate_pem;
+    cfg.intermediate_key_pem = f->made.intermediate_key_pem;
+    cfg.public_url = opts.public_url;
+    assert_wd_err(pki_ca_load(&cfg, &f->ca), WD_OK);
+    assert_wd_err(store_open(":memory:", &f->st), WD_OK);
+    assert_wd_err(api_cert_record(f->st, f->made.admin, "init", opts.now),
+                  WD_OK);
+    f->api.store = f->st;
+    f->api.ca = f->ca;
+    f->api.cfg.default_validity_s = 90 * 86400;
+    f->api.cfg.max_validity_s = 397 * 86400;
+    f->api.cfg.expiring_window_s = 30 * 86400;
+    f->admin.role = API_ROLE_ADMIN;
+    snprintf(f->admin.name, sizeof(f->admin.name), "admin");
+    snprintf(f->admin.cert.serial, sizeof(f->admin.cert.serial), "%s",
+             f->made.admin->serial);
+    f->service.role = API_ROLE_SERVICE;
+    snprintf(f->service.name, sizeof(f->service.name), "svc");
+    snprintf(f->service.cert.serial, sizeof(f->service.cert.serial),
+             "0123456789abcdef");
+    f->csr = test_read_file("csr-ecdsa-p256.pem", &f->csr_len);
+    assert_non_null(f->csr);
+    *state = f;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    struct fixture *f = *state;
+
+    store_close(f->st);
+    pki_ca_free(f->ca);
+    pki_ca_new_clear(&f->made);
+    free(f->csr);
+    free(f);
+    return 0;
+}
+
+/* Run one request; returns the parsed JSON body (or NULL if not JSON). */
+static json_t *
+call(struct fixture *f, const struct api_identity *who, const char *method,
+     const char *path, const char *ctype, const void *body, size_t len,
+     struct api_resp *resp)
+{
+    struct api_req req = {
+        .method = method,
+        .path = path,
+        .content_type = ctype,
+        .body = body,
+        .body_len = len,
+        .who = who,
+        .now = time(NULL),
+    };
+    json_error_t jerr;
+
+    api_resp_clear(resp);
+    api_handle(&f->api, &req, resp);
+    return json_loadb((const char *)resp->body, resp->body_len, 0, &jerr);
+}
+
+static int64_t
+count_rows(struct fixture *f)
+{
+    struct store_query q = { .limit = 1000, .now = time(NULL) };
+    struct store_cert_list l = { 0 };
+    int64_t n;
+
+    assert_wd_err(store_cert_list(f->st, &q, &l), WD_OK);
+    n = (int64_t)l.n;
+    store_cert_list_free(&l);
+    return n;
+}
+
+static void
+test_api_route_admin_issue_is_stored_before_the_201(void **state)
+{
+    struct fixture *f = *state;
+    struct api_resp resp = { 0 };
+    struct store_cert *row = NULL;
+    json_t *doc;
+    const char *serial = NULL;
+    const char *certificate = NULL;
+    int64_t before = count_rows(f);
+
+    doc = call(f, &f->admin, "POST", "/api/v1/certificates", NULL, f->csr,
+               f->csr_len, &resp);
+    assert_int_equal(resp.status, 201);
+    assert_non_null(doc);
+    assert_int_equal(json_unpack(doc, "{s:s, s:s}", "serial", &serial,
+                                 "certificate", &certificate),
+                     0);
+    assert_wd_err(store_cert_get(f->st, serial, &row), WD_OK);
+    assert_string_equal(row->requester, "admin");
+    assert_string_equal(row->profile, "server-client");
+    assert_int_equal(count_rows(f), before + 1);
+    assert_string_equal(resp.headers[0].name, "Location");
+    assert_non_null(strstr(resp.headers[0].value, serial));
+    store_cert_free(row);
+    json_decref(doc);
+    api_resp_clear(&resp);
+}
+
+static void
+test_api_route_service_may_not_issue_or_list(void **state)
+{
+    struct fixture *f = *state;
+    struct api_resp resp = { 0 };
+    int64_t before = count_rows(f);
+    size_t limit = 99;
+
+    json_decref(call(f, &f->service, "POST", "/api/v1/certificates", NULL,
+                     f->csr, f->csr_len, &resp));
+    assert_int_equal(resp.status, 403);
+    assert_string_equal(resp.error_code, "forbidden");
+    assert_int_equal(count_rows(f), before);
+    json_decref(call(f, &f->service, "GET", "/api/v1/certificates", NULL, NULL,
+                     0, &resp));
+    assert_int_equal(resp.status, 403);
+    assert_wd_err(api_route_preflight("POST", "/api/v1/certificates",
+                                      &f->service, &limit),
+                  WD_E_FORBIDDEN);
+    assert_int_equal(limit, 0);
+    assert_wd_err(
+        api_route_preflight("POST", "/api/v1/certificates", &f->admin, &limit),
+        WD_OK);
+    assert_int_equal(limit, WD_MAX_CSR_BYTES);
+    api_resp_clear(&resp);
+}
+
+static void
+test_api_route_holder_reads_only_its_own_certificate(void **state)
+{
+    struct fixture *f = *state;
+    struct api_resp resp = { 0 };
+    struct api_identity holder = f->admin;
+    char path[128];
+
+    holder.role = API_ROLE_SERVICE;
+    snprintf(path, sizeof(path), "/api/v1/certificates/%s",
+             f->made.admin->serial);
+    json_decref(call(f, &holder, "GET", path, NULL, NULL, 0, &resp));
+    assert_int_equal(resp.status, 200);
+    json_decref(call(f, &f->service, "GET", path, NULL, NULL, 0, &resp));
+    assert_int_equal(resp.status, 403);
+    json_decref(
+        call(f, &f->service, "GET", "/api/v1/ca", NULL, NULL, 0, &resp));
+    assert_int_equal(resp.status, 200);
+    api_resp_clear(&resp);
+}
+
+static void
+test_api_route_unknown_path_and_wrong_method(void **state)
+{
+    struct fixture *f = *state;
+    struct api_resp resp = { 0 };
+
+    json_decref(
+        call(f, &f->admin, "GET", "/api/v1/nope", NULL, NULL, 0, &resp));
+    assert_int_equal(resp.status, 404);
+    json_decref(call(f, &f->admin, "GET", "/api/v2/certificates", NULL, NULL, 0,
+                     &resp));
+    assert_int_equal(resp.status, 404);
+    json_decref(call(f, &f->admin, "DELETE", "/api/v1/certificates", NULL, NULL,
+                     0, &resp));
+    assert_int_equal(resp.status, 405);
+    assert_string_equal(resp.headers[0].name, "Allow");
+    assert_string_equal(resp.headers[0].value, "POST, GET");
+    json_decref(call(f, &f->admin, "GET", "/api/v1/certificates/", NULL, NULL,
+                     0, &resp));
+    assert_int_equal(resp.status, 404);
+    json_decref(call(f, &f->admin, "GET", "/api/v1/certificates/ABC", NULL,
+                     NULL, 0, &resp));
+    assert_int_equal(resp.status, 400);
+    assert_string_equal(resp.error_code, "invalid_serial");
+    api_resp_clear(&resp);
+}
+
+static void
+test_api_route_list_maps_rows_to_json(void **state)
+{
+    struct fixture *f = *state;
+    struct api_resp resp = { 0 };
+    json_t *doc;
+    json_t *item;
+    const char *status = NULL;
+    const char *requester = NULL;
+    json_t *sans = NULL;
+    json_t *revocation = NULL;
+
+    doc =
+        call(f, &f->admin, "GET", "/api/v1/certificates", NULL, NULL, 0, &resp);
+    assert_int_equal(resp.status, 200);
+    assert_non_null(doc);
+    item = json_array_get(json_object_get(doc, "items"), 0);
+    assert_non_null(item);
+    assert_int_equal(json_unpack(item, "{s:s, s:s, s:o, s:o}", "status",
+                                 &status, "requester", &requester, "sans",
+                                 &sans, "revocation", &revocation),
+                     0);
+    assert_string_equal(status, "valid");
+    assert_true(json_is_array(sans));
+    assert_true(json_is_null(revocation));
+    assert_true(json_is_null(json_object_get(doc, "next_cursor")));
+    json_decref(doc);
+    api_resp_clear(&resp);
+}
+
+static void
+test_api_route_json_issue_honours_profile_and_validity(void **state)
+{
+    struct fixture *f = *state;
+    struct api_resp resp = { 0 };
+    json_t *req = json_pack("{s:s%, s:s, s:s}", "csr", f->csr, f->csr_len,
+                            "profile", "client", "validity", "1h");
+    char *body = json_dumps(req, 0);
+    json_t *doc;
+    const char *profile = NULL;
+
+    doc = call(f, &f->admin, "POST", "/api/v1/certificates",
+               "application/json; charset=utf-8", body, strlen(body), &resp);
+    assert_int_equal(resp.status, 201);
+    assert_int_equal(json_unpack(doc, "{s:s}", "profile", &profile), 0);
+    assert_string_equal(profile, "client");
+    json_decref(doc);
+    free(body);
+    json_decref(req);
+    api_resp_clear(&resp);
+}
+
+static void
+test_api_route_bad_csr_stores_nothing(void **state)
+{
+    struct fixture *f = *state;
+    struct api_resp resp = { 0 };
+    int64_t before = count_rows(f);
+
+    json_decref(call(f, &f->admin, "POST", "/api/v1/certificates", NULL,
+                     "garbage", 7, &resp));
+    assert_int_equal(resp.status, 400);
+    assert_string_equal(resp.error_code, "bad_csr");
+    json_decref(call(f, &f->admin, "POST", "/api/v1/certificates",
+                     "application/xml", f->csr, f->csr_len, &resp));
+    assert_int_equal(resp.status, 415);
+    assert_int_equal(count_rows(f), before);
+    api_resp_clear(&resp);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_api_route_admin_issue_is_stored_before_the_201),
+        cmocka_unit_test(test_api_route_service_may_not_issue_or_list),
+        cmocka_unit_test(test_api_route_holder_reads_only_its_own_certificate),
+        cmocka_unit_test(test_api_route_unknown_path_and_wrong_method),
+        cmocka_unit_test(test_api_route_list_maps_rows_to_json),
+        cmocka_unit_test(
+            test_api_route_json_issue_honours_profile_and_validity),
+        cmocka_unit_test(test_api_route_bad_csr_stores_nothing),
+    };
+
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
