@@ -1,9 +1,11 @@
-/* placeholder, replaced by the CLI */
-#include <stdio.h>
-int main(void);
+/*
+ * warden: an internal certificate authority. The CLI in srv_cli.c turns
+ * the command line into init, serve or version.
+ */
+#include "srv.h"
+
 int
-main(void)
+main(int argc, char **argv)
 {
-    puts("warden " WARDEN_VERSION);
-    return 0;
+    return srv_cli_main(argc, argv);
 }

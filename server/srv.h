@@ -1,0 +1,129 @@
+/*
+ * The daemon and its CLI: configuration, data-dir files, init, serve and
+ * the two libmicrohttpd listeners. Everything below (api, pki, store) is
+ * reached from here; nothing below includes this header.
+ */
+#ifndef WD_SRV_H
+#define WD_SRV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "../api/api.h"
+#include "base/err.h"
+#include "pki/pki.h"
+#include "../store/store.h"
+
+#define SRV_DEFAULT_DIR "./warden-data"
+#define SRV_DEFAULT_API_LISTEN "127.0.0.1:8443"
+#define SRV_DEFAULT_PUBLIC_LISTEN "127.0.0.1:8080"
+
+/* Files of the data dir that tools rely on (PRODUCT.md). */
+#define SRV_FILE_ROOT_CERT "ca.crt"
+#define SRV_FILE_ROOT_KEY "root.key"
+#define SRV_FILE_INTERMEDIATE_CERT "intermediate.crt"
+#define SRV_FILE_INTERMEDIATE_KEY "intermediate.key"
+#define SRV_FILE_SERVER_CERT "server.crt"
+#define SRV_FILE_SERVER_KEY "server.key"
+#define SRV_FILE_ADMIN_CERT "admin.crt"
+#define SRV_FILE_ADMIN_KEY "admin.key"
+#define SRV_FILE_CONFIG "warden.conf"
+#define SRV_FILE_DB "warden.db"
+
+/* An identity the config makes an admin, matched by certificate hash. */
+struct srv_admin {
+    char name[64];
+    char fingerprint[65]; /* SHA-256 of the certificate DER, hex */
+};
+
+#define SRV_MAX_ADMINS 64
+
+/* warden.conf, parsed (srv_config.c). */
+struct srv_config {
+    char api_listen[128]; /* ADDR:PORT or [V6]:PORT */
+    char public_listen[128];
+    char public_url[256]; /* "" = http://<public_listen> */
+    uint64_t default_validity_s;
+    uint64_t max_validity_s;
+    int64_t expiring_window_s;
+    struct srv_admin admins[SRV_MAX_ADMINS];
+    size_t n_admins;
+};
+
+/* Defaults for every key (what init writes). */
+void srv_config_defaults(struct srv_config *cfg);
+
+/* Read dir/warden.conf over the defaults; WD_E_CONFIG with a logged cause. */
+enum wd_err srv_config_load(const char *dir, struct srv_config *cfg);
+
+/* The config as JSON text (for init); caller frees. */
+char *srv_config_dump(const struct srv_config *cfg);
+
+/* "http://" + public_listen unless public_url is set. */
+void srv_config_public_url(const struct srv_config *cfg, char *out,
+                           size_t outsz);
+
+/* Parse "127.0.0.1:8443" or "[::1]:8443" (numeric only). */
+enum wd_err srv_addr_parse(const char *text, struct sockaddr_storage *out,
+                           socklen_t *len);
+
+/* Data-dir files (srv_files.c). */
+enum wd_err srv_file_read(const char *dir, const char *name, size_t max,
+                          char **out, size_t *len);
+enum wd_err srv_file_create(const char *dir, const char *name, const void *data,
+                            size_t len, unsigned mode);
+bool srv_file_exists(const char *dir, const char *name);
+enum wd_err srv_dir_sync(const char *dir);
+
+struct srv_init_opts {
+    const char *dir;
+    const char *name;
+    enum pki_keygen keygen;
+    const char *const *hosts;
+    size_t n_hosts;
+    const char *api_listen;    /* NULL = default */
+    const char *public_listen; /* NULL = default */
+    const char *public_url;    /* NULL = derived from public_listen */
+    bool quiet;                /* no summary on stdout */
+};
+
+/* Does dir hold any file of a CA (so init must refuse)? */
+bool srv_init_exists(const char *dir);
+
+/* warden init: create a CA in opts->dir (srv_init.c). */
+enum wd_err srv_init_run(const struct srv_init_opts *opts);
+
+struct srv_serve_opts {
+    const char *dir;
+    const char *api_listen;    /* NULL = from the config */
+    const char *public_listen; /* NULL = from the config */
+};
+
+/* warden serve: run until SIGTERM or SIGINT (srv_serve.c). */
+enum wd_err srv_serve_run(const struct srv_serve_opts *opts);
+
+/* The listeners (srv_http.c). */
+struct srv_http;
+
+struct srv_http_cfg {
+    struct api *api;                 /* borrowed */
+    const struct srv_config *config; /* borrowed: admins */
+    struct sockaddr_storage api_addr;
+    socklen_t api_addr_len;
+    struct sockaddr_storage public_addr;
+    socklen_t public_addr_len;
+    const char *tls_cert_pem; /* server cert + intermediate */
+    const char *tls_key_pem;
+    const char *trust_pem; /* intermediate + root */
+};
+
+enum wd_err srv_http_start(const struct srv_http_cfg *cfg,
+                           struct srv_http **out);
+void srv_http_stop(struct srv_http *http);
+
+/* warden <command> ...: the CLI (srv_cli.c). Returns the exit status. */
+int srv_cli_main(int argc, char **argv);
+
+#endif

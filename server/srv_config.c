@@ -1,0 +1,268 @@
+/*
+ * warden.conf: a JSON object read with jansson, strictly (unknown keys and
+ * duplicates are errors, so a typo never silently falls back to a
+ * default). init writes it; serve reads it once at start.
+ */
+#include "srv.h"
+
+#include <jansson.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "base/parse.h"
+
+/* 64 KiB of config is far more than hundreds of admins need. */
+#define CONFIG_MAX_BYTES (64 * 1024)
+
+/* Longest validity anyone may configure: 100 years, in seconds. */
+#define CONFIG_MAX_DURATION_S (100ULL * 366 * 86400)
+
+/* Fill cfg with what init writes and what an absent key means. */
+void
+srv_config_defaults(struct srv_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    snprintf(cfg->api_listen, sizeof(cfg->api_listen), "%s",
+             SRV_DEFAULT_API_LISTEN);
+    snprintf(cfg->public_listen, sizeof(cfg->public_listen), "%s",
+             SRV_DEFAULT_PUBLIC_LISTEN);
+    cfg->default_validity_s = 90ULL * 86400; /* PRODUCT: default 90 days */
+    cfg->max_validity_s = 397ULL * 86400;    /* CA/B Forum's ceiling */
+    cfg->expiring_window_s = 30LL * 86400;
+}
+
+static bool
+copy_str(const char *s, char *out, size_t outsz)
+{
+    if (strlen(s) >= outsz) {
+        return false;
+    }
+    snprintf(out, outsz, "%s", s);
+    return true;
+}
+
+static bool
+duration(const char *s, uint64_t *out)
+{
+    return s == NULL || wd_parse_duration(s, CONFIG_MAX_DURATION_S, out);
+}
+
+static enum wd_err
+parse_admins(json_t *arr, struct srv_config *cfg)
+{
+    size_t i;
+    json_t *item;
+    json_error_t jerr;
+
+    if (!json_is_array(arr) || json_array_size(arr) > SRV_MAX_ADMINS) {
+        log_err("event=config_invalid key=admins reason=not_a_short_array");
+        return WD_E_CONFIG;
+    }
+    json_array_foreach(arr, i, item)
+    {
+        const char *name;
+        const char *fp;
+        struct srv_admin *a = &cfg->admins[cfg->n_admins];
+
+        if (json_unpack_ex(item, &jerr, JSON_STRICT, "{s:s, s:s}", "name",
+                           &name, "fingerprint", &fp) != 0 ||
+            !copy_str(name, a->name, sizeof(a->name)) || strlen(fp) != 64 ||
+            !wd_serial_is_valid(fp, 40) || !wd_serial_is_valid(fp + 40, 24)) {
+            log_err("event=config_invalid key=admins index=%zu "
+                    "reason=\"need {name, fingerprint: 64 lowercase hex}\"",
+                    i);
+            return WD_E_CONFIG;
+        }
+        snprintf(a->fingerprint, sizeof(a->fingerprint), "%s", fp);
+        cfg->n_admins++;
+    }
+    return WD_OK;
+}
+
+/*
+ * Read dir/warden.conf on top of the defaults. WD_E_IO if it cannot be
+ * read, WD_E_CONFIG (cause logged) if it is not what we wrote.
+ */
+enum wd_err
+srv_config_load(const char *dir, struct srv_config *cfg)
+{
+    char *text = NULL;
+    size_t len;
+    json_t *doc = NULL;
+    json_t *admins = NULL;
+    json_error_t jerr;
+    const char *api_listen = NULL;
+    const char *public_listen = NULL;
+    const char *public_url = NULL;
+    const char *def_validity = NULL;
+    const char *max_validity = NULL;
+    const char *expiring = NULL;
+    uint64_t window;
+    enum wd_err rc;
+
+    srv_config_defaults(cfg);
+    rc = srv_file_read(dir, SRV_FILE_CONFIG, CONFIG_MAX_BYTES, &text, &len);
+    if (rc != WD_OK) {
+        goto out;
+    }
+    rc = WD_E_CONFIG;
+    doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (doc == NULL) {
+        log_err("event=config_invalid file=%s line=%d reason=\"%s\"",
+                SRV_FILE_CONFIG, jerr.line, jerr.text);
+        goto out;
+    }
+    if (json_unpack_ex(doc, &jerr, JSON_STRICT,
+                       "{s?s, s?s, s?s, s?s, s?s, s?s, s?o}", "api_listen",
+                       &api_listen, "public_listen", &public_listen,
+                       "public_url", &public_url, "default_validity",
+                       &def_validity, "max_validity", &max_validity,
+                       "expiring_window", &expiring, "admins", &admins) != 0) {
+        log_err("event=config_invalid file=%s reason=\"%s\"", SRV_FILE_CONFIG,
+                jerr.text);
+        goto out;
+    }
+    window = (uint64_t)cfg->expiring_window_s;
+    if ((api_listen != NULL &&
+         !copy_str(api_listen, cfg->api_listen, sizeof(cfg->api_listen))) ||
+        (public_listen != NULL && !copy_str(public_listen, cfg->public_listen,
+                                            sizeof(cfg->public_listen))) ||
+        (public_url != NULL &&
+         !copy_str(public_url, cfg->public_url, sizeof(cfg->public_url))) ||
+        !duration(def_validity, &cfg->default_validity_s) ||
+        !duration(max_validity, &cfg->max_validity_s) ||
+        !duration(expiring, &window) ||
+        cfg->default_validity_s > cfg->max_validity_s) {
+        log_err("event=config_invalid file=%s reason=\"a listen address, "
+                "URL or duration is invalid, or default_validity > "
+                "max_validity\"",
+                SRV_FILE_CONFIG);
+        goto out;
+    }
+    cfg->expiring_window_s = (int64_t)window;
+    if (cfg->public_url[0] != '\0' &&
+        strncmp(cfg->public_url, "http://", 7) != 0 &&
+        strncmp(cfg->public_url, "https://", 8) != 0) {
+        log_err("event=config_invalid key=public_url reason=not_http");
+        goto out;
+    }
+    rc = admins != NULL ? parse_admins(admins, cfg) : WD_OK;
+out:
+    json_decref(doc);
+    free(text);
+    return rc;
+}
+
+static json_t *
+duration_json(uint64_t s)
+{
+    if (s % 86400 == 0) {
+        return json_sprintf("%llud", (unsigned long long)(s / 86400));
+    }
+    if (s % 3600 == 0) {
+        return json_sprintf("%lluh", (unsigned long long)(s / 3600));
+    }
+    return json_sprintf("%llus", (unsigned long long)s);
+}
+
+/* The config as indented JSON, as init writes it. Caller frees. */
+char *
+srv_config_dump(const struct srv_config *cfg)
+{
+    json_t *doc = json_object();
+    json_t *admins = json_array();
+    char *text;
+    size_t i;
+
+    json_object_set_new(doc, "api_listen", json_string(cfg->api_listen));
+    json_object_set_new(doc, "public_listen", json_string(cfg->public_listen));
+    if (cfg->public_url[0] != '\0') {
+        json_object_set_new(doc, "public_url", json_string(cfg->public_url));
+    }
+    json_object_set_new(doc, "default_validity",
+                        duration_json(cfg->default_validity_s));
+    json_object_set_new(doc, "max_validity",
+                        duration_json(cfg->max_validity_s));
+    json_object_set_new(doc, "expiring_window",
+                        duration_json((uint64_t)cfg->expiring_window_s));
+    for (i = 0; i < cfg->n_admins; i++) {
+        json_array_append_new(
+            admins, json_pack("{s:s, s:s}", "name", cfg->admins[i].name,
+                              "fingerprint", cfg->admins[i].fingerprint));
+    }
+    json_object_set_new(doc, "admins", admins);
+    text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(doc);
+    return text;
+}
+
+/* The base URL certificates point at, without a trailing slash. */
+void
+srv_config_public_url(const struct srv_config *cfg, char *out, size_t outsz)
+{
+    if (cfg->public_url[0] != '\0') {
+        snprintf(out, outsz, "%s", cfg->public_url);
+    } else {
+        snprintf(out, outsz, "http://%s", cfg->public_listen);
+    }
+    while (strlen(out) > 0 && out[strlen(out) - 1] == '/') {
+        out[strlen(out) - 1] = '\0';
+    }
+}
+
+/*
+ * "127.0.0.1:8443" or "[::1]:8443" into a socket address. Numeric hosts
+ * only: a CA should not depend on DNS to decide where it listens.
+ */
+enum wd_err
+srv_addr_parse(const char *text, struct sockaddr_storage *out, socklen_t *len)
+{
+    char host[64];
+    const char *port;
+    struct addrinfo hints = { 0 };
+    struct addrinfo *res = NULL;
+    uint64_t p;
+    size_t hlen;
+
+    if (text[0] == '[') {
+        const char *end = strchr(text, ']');
+
+        if (end == NULL || end[1] != ':') {
+            return WD_E_CONFIG;
+        }
+        hlen = (size_t)(end - text - 1);
+        if (hlen >= sizeof(host)) {
+            return WD_E_CONFIG;
+        }
+        memcpy(host, text + 1, hlen);
+        port = end + 2;
+    } else {
+        const char *colon = strrchr(text, ':');
+
+        if (colon == NULL) {
+            return WD_E_CONFIG;
+        }
+        hlen = (size_t)(colon - text);
+        if (hlen >= sizeof(host)) {
+            return WD_E_CONFIG;
+        }
+        memcpy(host, text, hlen);
+        port = colon + 1;
+    }
+    host[hlen] = '\0';
+    if (!wd_parse_u64(port, 1, 65535, &p)) {
+        return WD_E_CONFIG;
+    }
+    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo(host, port, &hints, &res) != 0 || res == NULL) {
+        return WD_E_CONFIG;
+    }
+    memcpy(out, res->ai_addr, res->ai_addrlen);
+    *len = res->ai_addrlen;
+    freeaddrinfo(res);
+    return WD_OK;
+}

@@ -1,0 +1,215 @@
+/*
+ * warden serve: load the config and the CA (never the root key), open the
+ * store, start both listeners and wait for SIGTERM or SIGINT. A data dir
+ * without a CA is initialised first, with defaults.
+ */
+#include "srv.h"
+
+#include <gnutls/gnutls.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+
+/* PEM files of the data dir are small; 1 MiB bounds a corrupt one. */
+#define PEM_MAX_BYTES (1024 * 1024)
+
+/* Everything serve reads from the data dir. */
+struct ca_files {
+    char *root;
+    char *intermediate;
+    char *intermediate_key;
+    char *server_chain;
+    char *server_key;
+    size_t len;
+};
+
+static void
+ca_files_free(struct ca_files *f)
+{
+    free(f->root);
+    free(f->intermediate);
+    if (f->intermediate_key != NULL) {
+        gnutls_memset(f->intermediate_key, 0, strlen(f->intermediate_key));
+    }
+    free(f->intermediate_key);
+    free(f->server_chain);
+    if (f->server_key != NULL) {
+        gnutls_memset(f->server_key, 0, strlen(f->server_key));
+    }
+    free(f->server_key);
+}
+
+static enum wd_err
+ca_files_read(const char *dir, struct ca_files *f)
+{
+    enum wd_err rc;
+
+    rc = srv_file_read(dir, SRV_FILE_ROOT_CERT, PEM_MAX_BYTES, &f->root,
+                       &f->len);
+    if (rc == WD_OK) {
+        rc = srv_file_read(dir, SRV_FILE_INTERMEDIATE_CERT, PEM_MAX_BYTES,
+                           &f->intermediate, &f->len);
+    }
+    if (rc == WD_OK) {
+        rc = srv_file_read(dir, SRV_FILE_INTERMEDIATE_KEY, PEM_MAX_BYTES,
+                           &f->intermediate_key, &f->len);
+    }
+    if (rc == WD_OK) {
+        rc = srv_file_read(dir, SRV_FILE_SERVER_CERT, PEM_MAX_BYTES,
+                           &f->server_chain, &f->len);
+    }
+    if (rc == WD_OK) {
+        rc = srv_file_read(dir, SRV_FILE_SERVER_KEY, PEM_MAX_BYTES,
+                           &f->server_key, &f->len);
+    }
+    return rc;
+}
+
+/* First start on an empty dir: init with defaults and tell the operator. */
+static enum wd_err
+self_init(const struct srv_serve_opts *opts)
+{
+    static const char *const hosts[] = { "localhost", "127.0.0.1", "::1" };
+    struct srv_init_opts init = {
+        .dir = opts->dir,
+        .keygen = PKI_KEYGEN_ECDSA_P256,
+        .hosts = hosts,
+        .n_hosts = sizeof(hosts) / sizeof(hosts[0]),
+        .api_listen = opts->api_listen,
+        .public_listen = opts->public_listen,
+    };
+    struct srv_config cfg;
+    enum wd_err rc;
+
+    rc = srv_init_run(&init);
+    if (rc != WD_OK) {
+        return rc;
+    }
+    srv_config_defaults(&cfg);
+    printf("\nTry it (with a CSR in my.csr):\n"
+           "  curl --cacert %s/ca.crt --cert %s/admin.crt --key %s/admin.key "
+           "--data-binary @my.csr https://%s/api/v1/certificates\n\n",
+           opts->dir, opts->dir, opts->dir,
+           opts->api_listen != NULL ? opts->api_listen : cfg.api_listen);
+    fflush(stdout);
+    return WD_OK;
+}
+
+/* Block the stop signals in every thread; main waits for them. */
+static void
+block_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+/*
+ * Run the daemon until SIGTERM or SIGINT; then stop accepting, let
+ * in-flight requests finish, close the store. WD_OK on a clean stop.
+ */
+enum wd_err
+srv_serve_run(const struct srv_serve_opts *opts)
+{
+    struct srv_config cfg;
+    struct ca_files files = { 0 };
+    struct pki_ca *ca = NULL;
+    struct store *st = NULL;
+    struct srv_http *http = NULL;
+    struct srv_http_cfg hcfg = { 0 };
+    struct api api = { 0 };
+    char public_url[256];
+    char db[4096];
+    sigset_t set;
+    int sig = 0;
+    enum wd_err rc;
+
+    block_signals(&set);
+    if (!srv_file_exists(opts->dir, SRV_FILE_CONFIG) &&
+        !srv_file_exists(opts->dir, SRV_FILE_ROOT_CERT)) {
+        rc = self_init(opts);
+        if (rc != WD_OK) {
+            goto out;
+        }
+    }
+    rc = srv_config_load(opts->dir, &cfg);
+    if (rc != WD_OK) {
+        goto out;
+    }
+    if (opts->api_listen != NULL) {
+        snprintf(cfg.api_listen, sizeof(cfg.api_listen), "%s",
+                 opts->api_listen);
+    }
+    if (opts->public_listen != NULL) {
+        snprintf(cfg.public_listen, sizeof(cfg.public_listen), "%s",
+                 opts->public_listen);
+    }
+    srv_config_public_url(&cfg, public_url, sizeof(public_url));
+    if (srv_addr_parse(cfg.api_listen, &hcfg.api_addr, &hcfg.api_addr_len) !=
+            WD_OK ||
+        srv_addr_parse(cfg.public_listen, &hcfg.public_addr,
+                       &hcfg.public_addr_len) != WD_OK) {
+        log_err("event=config_invalid reason=\"listen address is not "
+                "ADDR:PORT\" api=%s public=%s",
+                cfg.api_listen, cfg.public_listen);
+        rc = WD_E_CONFIG;
+        goto out;
+    }
+    rc = ca_files_read(opts->dir, &files);
+    if (rc != WD_OK) {
+        rc = WD_E_NO_CA;
+        goto out;
+    }
+    rc = pki_ca_load(
+        &(struct pki_ca_cfg){
+            .root_pem = files.root,
+            .intermediate_pem = files.intermediate,
+            .intermediate_key_pem = files.intermediate_key,
+            .public_url = public_url,
+        },
+        &ca);
+    if (rc != WD_OK) {
+        goto out;
+    }
+    snprintf(db, sizeof(db), "%s/%s", opts->dir, SRV_FILE_DB);
+    rc = store_open(db, &st);
+    if (rc != WD_OK) {
+        goto out;
+    }
+    api.store = st;
+    api.ca = ca;
+    api.cfg.default_validity_s = cfg.default_validity_s;
+    api.cfg.max_validity_s = cfg.max_validity_s;
+    api.cfg.expiring_window_s = cfg.expiring_window_s;
+    hcfg.api = &api;
+    hcfg.config = &cfg;
+    hcfg.tls_cert_pem = files.server_chain;
+    hcfg.tls_key_pem = files.server_key;
+    hcfg.trust_pem = pki_ca_chain_pem(ca);
+    rc = srv_http_start(&hcfg, &http);
+    if (rc != WD_OK) {
+        goto out;
+    }
+    log_info("event=serving api=https://%s public=http://%s public_url=%s "
+             "key_type=%s",
+             cfg.api_listen, cfg.public_listen, public_url,
+             pki_ca_key_type(ca));
+    while (sigwait(&set, &sig) != 0) {
+    }
+    log_info("event=stopping signal=%d", sig);
+out:
+    srv_http_stop(http);
+    store_close(st);
+    pki_ca_free(ca);
+    ca_files_free(&files);
+    if (rc == WD_OK) {
+        log_info("event=stopped");
+    }
+    return rc;
+}

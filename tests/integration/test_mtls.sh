@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The API listener serves only clients whose certificate chains to this CA,
+# is in the store, and is within its validity: no certificate, a foreign
+# CA's, one we never recorded and an expired one are all refused before a
+# body byte is read. Services may read /ca and their own certificate only.
+source "$(dirname "$0")/lib.sh"
+wd_setup
+D=$WD_TMP/ca
+"$WARDEN_BIN" init --dir "$D" >/dev/null || exit 1
+"$WARDEN_BIN" init --dir "$WD_TMP/other" --name Other >/dev/null || exit 1
+wd_start "$D" || exit 1
+cd "$WD_TMP" || exit 1
+WD_CACERT=$D/ca.crt # every client here trusts this daemon's root
+rows() { sqlite3 "$D/warden.db" "select count(*) from certificates"; }
+wd_csr ecdsa-p256 good -subj "/CN=good.svc.internal" 2>/dev/null
+before=$(rows)
+
+# no client certificate at all
+out=$(curl -sS --cacert "$D/ca.crt" -w '\n%{http_code}' --data-binary @good.csr \
+    "https://$WD_API/api/v1/certificates")
+expect_error "$out" 403 client_certificate_required "no client certificate: 403 client_certificate_required"
+
+# the request is refused from its headers: curl's Expect: 100-continue never
+# gets its 100, so the body is never sent
+head -c 60000 /dev/urandom | base64 >big.txt
+out=$(curl -sS --cacert "$D/ca.crt" -H 'Expect: 100-continue' -w '\n%{http_code} %{size_upload}' \
+    --data-binary @big.txt "https://$WD_API/api/v1/certificates")
+expect_eq "403 0" "$(tail -n1 <<<"$out")" "refused before the body is sent (0 bytes uploaded)"
+
+# a certificate from another CA
+out=$(wd_api "$WD_TMP/other" admin "https://$WD_API/api/v1/ca")
+expect_error "$out" 403 client_certificate_invalid "a foreign CA's admin certificate is refused"
+
+# a certificate signed with our intermediate key that the store never saw
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout rogue.key \
+    -subj "/CN=rogue" -out rogue.csr 2>/dev/null
+printf 'extendedKeyUsage=clientAuth\n' >ext.cnf
+openssl x509 -req -in rogue.csr -CA "$D/intermediate.crt" -CAkey "$D/intermediate.key" \
+    -CAcreateserial -days 1 -extfile ext.cnf -out rogue.crt 2>/dev/null
+out=$(curl -sS --cacert "$D/ca.crt" --cert rogue.crt --key rogue.key -w '\n%{http_code}' \
+    "https://$WD_API/api/v1/ca")
+expect_error "$out" 403 client_certificate_invalid "a certificate the store does not hold is refused"
+expect_match "client_cert_unknown" "$(cat "$WD_LOG")" "the unknown certificate is logged as an anomaly"
+
+# a service identity: a client certificate issued by this CA, not an admin
+wd_csr ecdsa-p256 svc -subj "/CN=svc.internal" 2>/dev/null
+json=$(jq -n --rawfile csr svc.csr '{csr: $csr, profile: "client"}')
+out=$(wd_api "$D" admin -H 'Content-Type: application/json' --data-binary "$json" \
+    "https://$WD_API/api/v1/certificates")
+body_of "$out" | jq -r .certificate >svc.crt
+svc_serial=$(body_of "$out" | jq -r .serial)
+out=$(wd_api . svc "https://$WD_API/api/v1/ca")
+expect_eq 200 "$(status_of "$out")" "a service may read /api/v1/ca"
+out=$(wd_api . svc "https://$WD_API/api/v1/certificates/$svc_serial")
+expect_eq 200 "$(status_of "$out")" "a service may read its own certificate"
+admin_serial=$(openssl x509 -in "$D/admin.crt" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f' | sed 's/^0*//')
+out=$(wd_api . svc "https://$WD_API/api/v1/certificates/$admin_serial")
+expect_error "$out" 403 forbidden "a service may not read another certificate"
+out=$(wd_api . svc "https://$WD_API/api/v1/certificates")
+expect_error "$out" 403 forbidden "a service may not list the inventory"
+n=$(rows)
+out=$(wd_api . svc --data-binary @good.csr "https://$WD_API/api/v1/certificates")
+expect_error "$out" 403 forbidden "a service may not issue"
+expect_eq "$n" "$(rows)" "nothing is stored for a refused issuance"
+
+# an expired client certificate: issue one valid for 2 seconds, wait
+wd_csr ecdsa-p256 brief -subj "/CN=brief.internal" 2>/dev/null
+json=$(jq -n --rawfile csr brief.csr '{csr: $csr, profile: "client", validity: "2s"}')
+out=$(wd_api "$D" admin -H 'Content-Type: application/json' --data-binary "$json" \
+    "https://$WD_API/api/v1/certificates")
+body_of "$out" | jq -r .certificate >brief.crt
+out=$(wd_api . brief "https://$WD_API/api/v1/ca")
+expect_eq 200 "$(status_of "$out")" "a short-lived client certificate works while valid"
+sleep 3
+out=$(wd_api . brief "https://$WD_API/api/v1/ca")
+expect_error "$out" 403 client_certificate_invalid "an expired client certificate is refused"
+
+# the server certificate (serverAuth only) is not a client identity
+out=$(curl -sS --cacert "$D/ca.crt" --cert <(sed -n '1,/END CERTIFICATE/p' "$D/server.crt") \
+    --key "$D/server.key" -w '\n%{http_code}' "https://$WD_API/api/v1/ca")
+expect_error "$out" 403 client_certificate_invalid "a serverAuth-only certificate is not a client"
+
+expect_eq "$((before + 2))" "$(rows)" "only the two admin issuances were stored"
+wd_finish
