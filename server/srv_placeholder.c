@@ -1,6 +1,0 @@
-/* placeholder until api/ lands */
-void srv_placeholder(void);
-void
-srv_placeholder(void)
-{
-}
