@@ -38,7 +38,7 @@ import_crt(const char *pem, const char *what, gnutls_x509_crt_t *out)
         ret = gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_PEM);
     }
     if (ret < 0) {
-        log_err("event=ca_load what=%s err=%s", what, gnutls_strerror(ret));
+        log_err("event=ca_load what=%s err=\"%s\"", what, gnutls_strerror(ret));
         gnutls_x509_crt_deinit(crt);
         return WD_E_CONFIG;
     }
@@ -67,7 +67,7 @@ export_pem(gnutls_x509_crt_t crt)
 
     ret = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &d);
     if (ret < 0) {
-        log_err("event=ca_load what=export err=%s", gnutls_strerror(ret));
+        log_err("event=ca_load what=export err=\"%s\"", gnutls_strerror(ret));
         return NULL;
     }
     return pki_datum_take_str(&d);
@@ -124,7 +124,7 @@ check_intermediate(struct pki_ca *ca)
     ret = gnutls_x509_crt_verify(ca->intermediate, &ca->root, 1, VERIFY_FLAGS,
                                  &status);
     if (ret < 0) {
-        log_err("event=ca_load err=%s", gnutls_strerror(ret));
+        log_err("event=ca_load err=\"%s\"", gnutls_strerror(ret));
         goto out;
     }
     if (status != 0) {
@@ -137,7 +137,7 @@ check_intermediate(struct pki_ca *ca)
         ret = gnutls_pubkey_import_x509(pub, ca->intermediate, 0);
     }
     if (ret < 0) {
-        log_err("event=ca_load what=key err=%s", gnutls_strerror(ret));
+        log_err("event=ca_load what=key err=\"%s\"", gnutls_strerror(ret));
         goto out;
     }
     if (pki_key_type(pub, ca->key_type) != WD_OK) {
@@ -155,7 +155,7 @@ check_intermediate(struct pki_ca *ca)
             ca->intermediate, GNUTLS_KEYID_USE_SHA1, ca->ski, &ca->ski_len);
     }
     if (ret < 0) {
-        log_err("event=ca_load what=ski err=%s", gnutls_strerror(ret));
+        log_err("event=ca_load what=ski err=\"%s\"", gnutls_strerror(ret));
         goto out;
     }
     ca->not_after = gnutls_x509_crt_get_expiration_time(ca->intermediate);
@@ -186,7 +186,7 @@ build_trust(struct pki_ca *ca)
     }
     gnutls_x509_crt_deinit(anchor);
     if (ret != 1) {
-        log_err("event=ca_load what=trust err=%s",
+        log_err("event=ca_load what=trust err=\"%s\"",
                 ret < 0 ? gnutls_strerror(ret) : "\"root not added\"");
         return WD_E_INTERNAL;
     }
@@ -225,7 +225,7 @@ pki_ca_load(const struct pki_ca_cfg *cfg, struct pki_ca **out)
     rc = WD_E_INTERNAL;
     ret = gnutls_x509_crt_export2(ca->intermediate, GNUTLS_X509_FMT_DER, &der);
     if (ret < 0) {
-        log_err("event=ca_load what=export err=%s", gnutls_strerror(ret));
+        log_err("event=ca_load what=export err=\"%s\"", gnutls_strerror(ret));
         goto out;
     }
     ca->intermediate_der = xmemdup(der.data, der.size);
@@ -348,7 +348,7 @@ chain_ok(const struct pki_ca *ca, gnutls_x509_crt_t leaf)
     ret = gnutls_x509_trust_list_verify_crt2(ca->trust, chain, 2, &purpose, 1,
                                              VERIFY_FLAGS, &status, NULL);
     if (ret < 0) {
-        log_err("event=client_cert err=%s", gnutls_strerror(ret));
+        log_err("event=client_cert err=\"%s\"", gnutls_strerror(ret));
         return false;
     }
     if (status != 0) {
@@ -440,7 +440,7 @@ pki_ca_verify_client(const struct pki_ca *ca, const uint8_t *const *ders,
         ret = gnutls_x509_crt_import(leaf, &d, GNUTLS_X509_FMT_DER);
     }
     if (ret < 0 || ders[0] == NULL) {
-        log_info("event=client_cert_refused err=%s",
+        log_info("event=client_cert_refused err=\"%s\"",
                  ret < 0 ? gnutls_strerror(ret) : "\"empty\"");
         goto out;
     }

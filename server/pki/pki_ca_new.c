@@ -53,7 +53,7 @@ struct leaf_spec {
 static enum wd_err
 gnutls_failed(const char *what, int ret)
 {
-    log_err("event=ca_create what=%s err=%s", what, gnutls_strerror(ret));
+    log_err("event=ca_create what=%s err=\"%s\"", what, gnutls_strerror(ret));
     return WD_E_INTERNAL;
 }
 

@@ -47,7 +47,7 @@ set_sans(gnutls_x509_crt_t crt, const struct pki_csr *csr)
         csr->subject == NULL || csr->subject[0] == '\0');
     gnutls_free(ext.data);
     if (ret < 0) {
-        log_err("event=cert_issue what=san err=%s", gnutls_strerror(ret));
+        log_err("event=cert_issue what=san err=\"%s\"", gnutls_strerror(ret));
         return WD_E_INTERNAL;
     }
     return WD_OK;
@@ -122,7 +122,7 @@ set_extensions(gnutls_x509_crt_t crt, const struct pki_ca *ca,
             crt, GNUTLS_IA_CAISSUERS_URI, &d);
     }
     if (ret < 0) {
-        log_err("event=cert_issue err=%s", gnutls_strerror(ret));
+        log_err("event=cert_issue err=\"%s\"", gnutls_strerror(ret));
         return WD_E_INTERNAL;
     }
     /* RFC 5280 4.2.1.12: the profile's extended key usage */
@@ -143,7 +143,7 @@ set_basics(gnutls_x509_crt_t crt, const struct pki_ca *ca,
     }
     ret = gnutls_x509_crt_set_version(crt, 3);
     if (ret < 0) {
-        log_err("event=cert_issue err=%s", gnutls_strerror(ret));
+        log_err("event=cert_issue err=\"%s\"", gnutls_strerror(ret));
         return WD_E_INTERNAL;
     }
     rc = pki_serial_set(crt, req->serial);
@@ -161,7 +161,7 @@ set_basics(gnutls_x509_crt_t crt, const struct pki_ca *ca,
         ret = gnutls_x509_crt_set_expiration_time(crt, not_after);
     }
     if (ret < 0) {
-        log_err("event=cert_issue err=%s", gnutls_strerror(ret));
+        log_err("event=cert_issue err=\"%s\"", gnutls_strerror(ret));
         return WD_E_INTERNAL;
     }
     return WD_OK;
@@ -207,7 +207,7 @@ pki_cert_issue(const struct pki_ca *ca, const struct pki_issue *req,
     }
     ret = gnutls_x509_crt_init(&crt);
     if (ret < 0) {
-        log_err("event=cert_issue err=%s", gnutls_strerror(ret));
+        log_err("event=cert_issue err=\"%s\"", gnutls_strerror(ret));
         goto out;
     }
     rc = set_basics(crt, ca, req);
@@ -225,7 +225,7 @@ pki_cert_issue(const struct pki_ca *ca, const struct pki_issue *req,
     }
     ret = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &der);
     if (ret < 0) {
-        log_err("event=cert_issue err=%s", gnutls_strerror(ret));
+        log_err("event=cert_issue err=\"%s\"", gnutls_strerror(ret));
         rc = WD_E_INTERNAL;
         goto out;
     }
@@ -248,7 +248,7 @@ pki_der_fingerprint(const uint8_t *der, size_t len, char out[65])
 
     ret = gnutls_hash_fast(GNUTLS_DIG_SHA256, der, len, digest);
     if (ret < 0) {
-        log_err("event=fingerprint err=%s", gnutls_strerror(ret));
+        log_err("event=fingerprint err=\"%s\"", gnutls_strerror(ret));
         return WD_E_INTERNAL;
     }
     wd_hex_encode(digest, sizeof(digest), out);
@@ -274,14 +274,14 @@ pki_crt_cn(gnutls_x509_crt_t crt, char **out)
         return WD_OK;
     }
     if (ret != GNUTLS_E_SHORT_MEMORY_BUFFER) {
-        log_err("event=cert_cn err=%s", gnutls_strerror(ret));
+        log_err("event=cert_cn err=\"%s\"", gnutls_strerror(ret));
         return WD_E_INTERNAL;
     }
     cn = xmalloc(size + 1);
     ret = gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0,
                                         cn, &size);
     if (ret < 0) {
-        log_err("event=cert_cn err=%s", gnutls_strerror(ret));
+        log_err("event=cert_cn err=\"%s\"", gnutls_strerror(ret));
         free(cn);
         return WD_E_INTERNAL;
     }
@@ -301,7 +301,8 @@ read_names(gnutls_x509_crt_t crt, struct pki_cert *cert)
 
     ret = gnutls_x509_crt_get_dn3(crt, &d, 0);
     if (ret < 0 && ret != GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE) {
-        log_err("event=cert_parse what=subject err=%s", gnutls_strerror(ret));
+        log_err("event=cert_parse what=subject err=\"%s\"",
+                gnutls_strerror(ret));
         return WD_E_INTERNAL;
     }
     cert->subject = pki_datum_take_str(&d);
@@ -315,7 +316,7 @@ read_names(gnutls_x509_crt_t crt, struct pki_cert *cert)
         return WD_OK;
     }
     if (ret < 0) {
-        log_err("event=cert_parse what=san err=%s", gnutls_strerror(ret));
+        log_err("event=cert_parse what=san err=\"%s\"", gnutls_strerror(ret));
         return WD_E_INTERNAL;
     }
     rc = pki_sans_decode(&d, &cert->sans, &cert->n_sans);
@@ -336,7 +337,7 @@ read_usage(gnutls_x509_crt_t crt, struct pki_cert *cert)
         ret = gnutls_pubkey_import_x509(pub, crt, 0);
     }
     if (ret < 0) {
-        log_err("event=cert_parse what=key err=%s", gnutls_strerror(ret));
+        log_err("event=cert_parse what=key err=\"%s\"", gnutls_strerror(ret));
         goto out;
     }
     rc = pki_key_type(pub, cert->key_type);
@@ -379,7 +380,7 @@ pki_cert_parse(const uint8_t *der, size_t len, struct pki_cert **out)
         ret = gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER);
     }
     if (ret < 0) {
-        log_err("event=cert_parse err=%s", gnutls_strerror(ret));
+        log_err("event=cert_parse err=\"%s\"", gnutls_strerror(ret));
         goto out;
     }
     rc = pki_serial_get(crt, cert->serial);
@@ -390,7 +391,7 @@ pki_cert_parse(const uint8_t *der, size_t len, struct pki_cert **out)
     cert->der_len = len;
     ret = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &d);
     if (ret < 0) {
-        log_err("event=cert_parse what=pem err=%s", gnutls_strerror(ret));
+        log_err("event=cert_parse what=pem err=\"%s\"", gnutls_strerror(ret));
         rc = WD_E_INTERNAL;
         goto out;
     }

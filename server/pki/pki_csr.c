@@ -122,7 +122,7 @@ decode_pem(const uint8_t *pem, size_t len, gnutls_datum_t *der)
     b64.size = (unsigned)(stop - body);
     ret = gnutls_base64_decode2(&b64, der);
     if (ret < 0) {
-        log_info("event=csr_refused err=%s", gnutls_strerror(ret));
+        log_info("event=csr_refused err=\"%s\"", gnutls_strerror(ret));
         return WD_E_CSR_SYNTAX;
     }
     if (!one_der_object(der->data, der->size)) {
@@ -179,19 +179,19 @@ check_key(gnutls_x509_crq_t crq, char key_type[PKI_KEY_TYPE_MAX])
 
     ret = gnutls_pubkey_init(&pub);
     if (ret < 0) {
-        log_err("event=csr_key err=%s", gnutls_strerror(ret));
+        log_err("event=csr_key err=\"%s\"", gnutls_strerror(ret));
         goto out;
     }
     ret = gnutls_pubkey_import_x509_crq(pub, crq, 0);
     if (ret == GNUTLS_E_ECC_UNSUPPORTED_CURVE ||
         ret == GNUTLS_E_UNKNOWN_PK_ALGORITHM ||
         ret == GNUTLS_E_UNIMPLEMENTED_FEATURE) {
-        log_info("event=csr_refused err=%s", gnutls_strerror(ret));
+        log_info("event=csr_refused err=\"%s\"", gnutls_strerror(ret));
         rc = WD_E_UNSUPPORTED_KEY;
         goto out;
     }
     if (ret < 0) {
-        log_info("event=csr_refused err=%s", gnutls_strerror(ret));
+        log_info("event=csr_refused err=\"%s\"", gnutls_strerror(ret));
         rc = WD_E_CSR_SYNTAX;
         goto out;
     }
@@ -299,7 +299,7 @@ read_subject(gnutls_x509_crq_t crq, struct pki_csr *csr)
         text.data = NULL;
         text.size = 0;
     } else if (ret < 0) {
-        log_info("event=name_refused what=subject err=%s",
+        log_info("event=name_refused what=subject err=\"%s\"",
                  gnutls_strerror(ret));
         goto out;
     }
@@ -318,7 +318,7 @@ read_subject(gnutls_x509_crq_t crq, struct pki_csr *csr)
         ret = gnutls_x509_crt_get_subject(scratch, &dn);
     }
     if (ret < 0) {
-        log_err("event=csr_subject err=%s", gnutls_strerror(ret));
+        log_err("event=csr_subject err=\"%s\"", gnutls_strerror(ret));
         rc = WD_E_INTERNAL;
         goto out;
     }
@@ -329,7 +329,7 @@ read_subject(gnutls_x509_crq_t crq, struct pki_csr *csr)
                 break; /* past the last AVA of this RDN, or the last RDN */
             }
             if (ret < 0) {
-                log_info("event=name_refused what=subject err=%s",
+                log_info("event=name_refused what=subject err=\"%s\"",
                          gnutls_strerror(ret));
                 goto out;
             }
@@ -375,7 +375,7 @@ check_attributes(gnutls_x509_crq_t crq)
             continue; /* an OID too long to be extensionRequest */
         }
         if (ret < 0) {
-            log_info("event=csr_refused err=%s", gnutls_strerror(ret));
+            log_info("event=csr_refused err=\"%s\"", gnutls_strerror(ret));
             return WD_E_CSR_SYNTAX;
         }
         if (strcmp(oid, PKI_OID_EXTENSION_REQUEST) == 0) {
@@ -432,7 +432,7 @@ read_sans(gnutls_x509_crq_t crq, struct pki_csr *csr)
             continue; /* an OID too long to be subjectAltName */
         }
         if (ret < 0) {
-            log_info("event=csr_refused err=%s", gnutls_strerror(ret));
+            log_info("event=csr_refused err=\"%s\"", gnutls_strerror(ret));
             return WD_E_CSR_SYNTAX;
         }
         if (strcmp(oid, PKI_OID_SAN) != 0) {
@@ -455,7 +455,7 @@ read_sans(gnutls_x509_crq_t crq, struct pki_csr *csr)
     }
     ret = gnutls_x509_crq_get_extension_data2(crq, (unsigned)san_index, &ext);
     if (ret < 0) {
-        log_info("event=csr_refused err=%s", gnutls_strerror(ret));
+        log_info("event=csr_refused err=\"%s\"", gnutls_strerror(ret));
         return WD_E_CSR_SYNTAX;
     }
     rc = pki_sans_decode(&ext, &csr->sans, &csr->n_sans);
@@ -513,14 +513,14 @@ pki_csr_parse(const uint8_t *buf, size_t len, struct pki_csr **out)
     }
     ret = gnutls_x509_crq_init(&crq);
     if (ret < 0) {
-        log_err("event=csr_parse err=%s", gnutls_strerror(ret));
+        log_err("event=csr_parse err=\"%s\"", gnutls_strerror(ret));
         rc = WD_E_INTERNAL;
         goto out;
     }
     csr->crq = crq;
     ret = gnutls_x509_crq_import(crq, &der, GNUTLS_X509_FMT_DER);
     if (ret < 0) {
-        log_info("event=csr_refused err=%s", gnutls_strerror(ret));
+        log_info("event=csr_refused err=\"%s\"", gnutls_strerror(ret));
         rc = WD_E_CSR_SYNTAX;
         goto out;
     }
@@ -531,7 +531,7 @@ pki_csr_parse(const uint8_t *buf, size_t len, struct pki_csr **out)
     }
     ret = gnutls_x509_crq_verify(crq, 0);
     if (ret < 0) {
-        log_info("event=csr_refused reason=\"self-signature\" err=%s",
+        log_info("event=csr_refused reason=\"self-signature\" err=\"%s\"",
                  gnutls_strerror(ret));
         rc = WD_E_CSR_SIGNATURE;
         goto out;

@@ -92,12 +92,12 @@ pki_key_generate(enum pki_keygen kg, gnutls_x509_privkey_t *out)
     }
     ret = gnutls_x509_privkey_init(&key);
     if (ret < 0) {
-        log_err("event=key_generate err=%s", gnutls_strerror(ret));
+        log_err("event=key_generate err=\"%s\"", gnutls_strerror(ret));
         goto out;
     }
     ret = gnutls_x509_privkey_generate(key, row->pk, row->bits, 0);
     if (ret < 0) {
-        log_err("event=key_generate type=%s err=%s", row->name,
+        log_err("event=key_generate type=%s err=\"%s\"", row->name,
                 gnutls_strerror(ret));
         goto out;
     }
@@ -119,7 +119,7 @@ ecdsa_type(gnutls_pubkey_t pub, char out[PKI_KEY_TYPE_MAX])
 
     ret = gnutls_pubkey_export_ecc_raw2(pub, &curve, NULL, NULL, 0);
     if (ret < 0) {
-        log_info("event=key_refused err=%s", gnutls_strerror(ret));
+        log_info("event=key_refused err=\"%s\"", gnutls_strerror(ret));
         return WD_E_UNSUPPORTED_KEY;
     }
     switch (curve) {
@@ -202,7 +202,7 @@ pki_key_digest(gnutls_pubkey_t pub, gnutls_digest_algorithm_t *out)
     } else if (strcmp(type, "ed25519") == 0) {
         ret = gnutls_pubkey_get_preferred_hash_algorithm(pub, out, NULL);
         if (ret < 0) {
-            log_err("event=key_digest err=%s", gnutls_strerror(ret));
+            log_err("event=key_digest err=\"%s\"", gnutls_strerror(ret));
             return WD_E_INTERNAL;
         }
     } else {

@@ -332,13 +332,13 @@ pki_sans_decode(const gnutls_datum_t *ext, struct pki_san **out, size_t *n_out)
 
     ret = gnutls_subject_alt_names_init(&names);
     if (ret < 0) {
-        log_err("event=sans_decode err=%s", gnutls_strerror(ret));
+        log_err("event=sans_decode err=\"%s\"", gnutls_strerror(ret));
         goto out;
     }
     ret = gnutls_x509_ext_import_subject_alt_names(ext, names, 0);
     if (ret < 0) {
         log_info("event=name_refused reason=\"undecodable subjectAltName\" "
-                 "err=%s",
+                 "err=\"%s\"",
                  gnutls_strerror(ret));
         rc = WD_E_BAD_NAME;
         goto out;
@@ -349,7 +349,7 @@ pki_sans_decode(const gnutls_datum_t *ext, struct pki_san **out, size_t *n_out)
             break;
         }
         if (ret < 0) {
-            log_info("event=name_refused err=%s", gnutls_strerror(ret));
+            log_info("event=name_refused err=\"%s\"", gnutls_strerror(ret));
             rc = WD_E_BAD_NAME;
             goto out;
         }
@@ -405,7 +405,7 @@ pki_sans_encode(const struct pki_san *sans, size_t n, gnutls_datum_t *out)
 
     ret = gnutls_subject_alt_names_init(&names);
     if (ret < 0) {
-        log_err("event=sans_encode err=%s", gnutls_strerror(ret));
+        log_err("event=sans_encode err=\"%s\"", gnutls_strerror(ret));
         goto out;
     }
     for (i = 0; i < n; i++) {
@@ -434,13 +434,13 @@ pki_sans_encode(const struct pki_san *sans, size_t n, gnutls_datum_t *out)
         }
         ret = gnutls_subject_alt_names_set(names, type, &d, NULL);
         if (ret < 0) {
-            log_err("event=sans_encode err=%s", gnutls_strerror(ret));
+            log_err("event=sans_encode err=\"%s\"", gnutls_strerror(ret));
             goto out;
         }
     }
     ret = gnutls_x509_ext_export_subject_alt_names(names, out);
     if (ret < 0) {
-        log_err("event=sans_encode err=%s", gnutls_strerror(ret));
+        log_err("event=sans_encode err=\"%s\"", gnutls_strerror(ret));
         goto out;
     }
     rc = WD_OK;

@@ -85,7 +85,7 @@ pki_profile_set_eku(gnutls_x509_crt_t crt, enum pki_profile p)
         ret = gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_SERVER,
                                                   0);
         if (ret < 0) {
-            log_err("event=set_eku err=%s", gnutls_strerror(ret));
+            log_err("event=set_eku err=\"%s\"", gnutls_strerror(ret));
             return WD_E_INTERNAL;
         }
     }
@@ -93,7 +93,7 @@ pki_profile_set_eku(gnutls_x509_crt_t crt, enum pki_profile p)
         ret = gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_CLIENT,
                                                   0);
         if (ret < 0) {
-            log_err("event=set_eku err=%s", gnutls_strerror(ret));
+            log_err("event=set_eku err=\"%s\"", gnutls_strerror(ret));
             return WD_E_INTERNAL;
         }
     }

@@ -37,7 +37,7 @@ pki_serial_new(char out[WD_MAX_SERIAL_HEX + 1])
     for (tries = 0; tries < SERIAL_TRIES; tries++) {
         ret = gnutls_rnd(GNUTLS_RND_RANDOM, buf, sizeof(buf));
         if (ret < 0) {
-            log_err("event=serial_new err=%s", gnutls_strerror(ret));
+            log_err("event=serial_new err=\"%s\"", gnutls_strerror(ret));
             return WD_E_INTERNAL;
         }
         if (buf[0] != 0) {
@@ -94,7 +94,7 @@ pki_serial_set(gnutls_x509_crt_t crt, const char *hex)
     }
     ret = gnutls_x509_crt_set_serial(crt, buf + first, n - first);
     if (ret < 0) {
-        log_err("event=serial_set err=%s", gnutls_strerror(ret));
+        log_err("event=serial_set err=\"%s\"", gnutls_strerror(ret));
         return WD_E_INTERNAL;
     }
     return WD_OK;
@@ -115,7 +115,7 @@ pki_serial_get(gnutls_x509_crt_t crt, char out[WD_MAX_SERIAL_HEX + 1])
 
     ret = gnutls_x509_crt_get_serial(crt, buf, &size);
     if (ret < 0) {
-        log_err("event=serial_get err=%s", gnutls_strerror(ret));
+        log_err("event=serial_get err=\"%s\"", gnutls_strerror(ret));
         return WD_E_INTERNAL;
     }
     for (first = 0; first < size && buf[first] == 0; first++) {

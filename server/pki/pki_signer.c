@@ -46,7 +46,7 @@ check_match(gnutls_privkey_t key, gnutls_x509_crt_t issuer,
                                          crt_id, &crt_id_len);
     }
     if (ret < 0) {
-        log_err("event=signer_load err=%s", gnutls_strerror(ret));
+        log_err("event=signer_load err=\"%s\"", gnutls_strerror(ret));
         goto out;
     }
     if (key_id_len != crt_id_len || memcmp(key_id, crt_id, key_id_len) != 0) {
@@ -86,7 +86,7 @@ pki_signer_new(const char *key_pem, const uint8_t *issuer_der,
         ret = gnutls_x509_crt_import(signer->issuer, &d, GNUTLS_X509_FMT_DER);
     }
     if (ret < 0) {
-        log_err("event=signer_load what=certificate err=%s",
+        log_err("event=signer_load what=certificate err=\"%s\"",
                 gnutls_strerror(ret));
         goto out;
     }
@@ -98,7 +98,7 @@ pki_signer_new(const char *key_pem, const uint8_t *issuer_der,
                                              GNUTLS_X509_FMT_PEM, NULL, 0);
     }
     if (ret < 0 || key_pem == NULL) {
-        log_err("event=signer_load what=key err=%s",
+        log_err("event=signer_load what=key err=\"%s\"",
                 key_pem == NULL ? "\"no key\"" : gnutls_strerror(ret));
         goto out;
     }
@@ -143,7 +143,7 @@ pki_signer_sign_crt(const struct pki_signer *signer, gnutls_x509_crt_t crt)
     ret = gnutls_x509_crt_privkey_sign(crt, signer->issuer, signer->key,
                                        signer->digest, 0);
     if (ret < 0) {
-        log_err("event=sign_crt err=%s", gnutls_strerror(ret));
+        log_err("event=sign_crt err=\"%s\"", gnutls_strerror(ret));
         return WD_E_INTERNAL;
     }
     return WD_OK;
