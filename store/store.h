@@ -30,22 +30,22 @@ int store_schema_version(void);
 
 /* One row of the inventory. Strings are owned by the struct. */
 struct store_cert {
-    int64_t id;             /* insertion order; assigned by the store */
+    int64_t id; /* insertion order; assigned by the store */
     char serial[WD_MAX_SERIAL_HEX + 1];
     uint8_t *der;
     size_t der_len;
-    char *subject;          /* RFC 4514 text */
-    char *cn;               /* may be NULL */
-    char *sans;             /* "DNS:a.example, IP:10.0.0.1", may be "" */
-    char *key_type;         /* "ecdsa-p256", ... */
-    char *profile;          /* "server", "client", "server-client" */
-    char *requester;        /* identity that asked, e.g. "admin" or a CN */
-    char *fingerprint;      /* SHA-256 of the DER, hex */
-    int64_t not_before;     /* seconds, UTC */
-    int64_t not_after;      /* seconds, UTC */
-    int64_t issued_at;      /* seconds, UTC */
-    int64_t revoked_at;     /* seconds, UTC; 0 when not revoked */
-    int revoke_reason;      /* RFC 5280 CRLReason; meaningful if revoked */
+    char *subject;      /* RFC 4514 text */
+    char *cn;           /* may be NULL */
+    char *sans;         /* "DNS:a.example, IP:10.0.0.1", may be "" */
+    char *key_type;     /* "ecdsa-p256", ... */
+    char *profile;      /* "server", "client", "server-client" */
+    char *requester;    /* identity that asked, e.g. "admin" or a CN */
+    char *fingerprint;  /* SHA-256 of the DER, hex */
+    int64_t not_before; /* seconds, UTC */
+    int64_t not_after;  /* seconds, UTC */
+    int64_t issued_at;  /* seconds, UTC */
+    int64_t revoked_at; /* seconds, UTC; 0 when not revoked */
+    int revoke_reason;  /* RFC 5280 CRLReason; meaningful if revoked */
 };
 
 void store_cert_free(struct store_cert *c);
@@ -65,25 +65,25 @@ enum wd_err store_cert_get(struct store *st, const char *serial,
 
 enum store_status {
     STORE_STATUS_ANY,
-    STORE_STATUS_VALID,     /* not revoked, now < not_after */
-    STORE_STATUS_EXPIRED,   /* not revoked, not_after <= now */
+    STORE_STATUS_VALID,   /* not revoked, now < not_after */
+    STORE_STATUS_EXPIRED, /* not revoked, not_after <= now */
     STORE_STATUS_REVOKED,
-    STORE_STATUS_EXPIRING,  /* valid and not_after <= now + expiring_within */
+    STORE_STATUS_EXPIRING, /* valid and not_after <= now + expiring_within */
 };
 
 struct store_query {
     enum store_status status;
-    const char *q;          /* substring of CN, SAN or serial; NULL = any */
-    int64_t now;            /* seconds, UTC */
+    const char *q;           /* substring of CN, SAN or serial; NULL = any */
+    int64_t now;             /* seconds, UTC */
     int64_t expiring_within; /* seconds; with EXPIRING, or alone to filter */
-    unsigned limit;         /* 1..WD_LIST_LIMIT_MAX */
-    int64_t cursor;         /* 0 = from the newest; else ids below it */
+    unsigned limit;          /* 1..WD_LIST_LIMIT_MAX */
+    int64_t cursor;          /* 0 = from the newest; else ids below it */
 };
 
 struct store_cert_list {
     struct store_cert *items; /* newest first */
     size_t n;
-    int64_t next_cursor;      /* 0 when this is the last page */
+    int64_t next_cursor; /* 0 when this is the last page */
 };
 
 /* A page of the inventory, newest first (keyset on id: no OFFSET). */
@@ -93,12 +93,12 @@ void store_cert_list_free(struct store_cert_list *l);
 
 /* An audit event: who did what to which serial, and how it ended. */
 struct store_audit_event {
-    int64_t at;             /* seconds, UTC; 0 = now */
-    const char *actor;      /* caller identity */
-    const char *action;     /* "issue", "revoke", "refuse", ... */
-    const char *serial;     /* or NULL */
-    const char *outcome;    /* "ok" or an error code */
-    const char *detail;     /* short free text or NULL */
+    int64_t at;          /* seconds, UTC; 0 = now */
+    const char *actor;   /* caller identity */
+    const char *action;  /* "issue", "revoke", "refuse", ... */
+    const char *serial;  /* or NULL */
+    const char *outcome; /* "ok" or an error code */
+    const char *detail;  /* short free text or NULL */
 };
 
 /* Append one event, durable before WD_OK. */

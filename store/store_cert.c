@@ -1,0 +1,584 @@
+/*
+ * The inventory: insert an issued certificate together with its audit
+ * event, get one by serial, list a page newest first. A page is keyset
+ * paginated on id (id < cursor, never OFFSET), filtered by status against
+ * the caller's clock, and searched through the trigram index
+ * certificates_fts when the term is long enough for it. Each listing's SQL
+ * is glued from fixed fragments, every value bound, and prepared once per
+ * connection.
+ */
+#include "store_priv.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../server/base/log.h"
+#include "../server/base/parse.h"
+#include "../server/base/xmalloc.h"
+
+/* Column order read by row_read; c is the row's table alias. */
+#define CERT_COLUMNS                                                           \
+    "c.id, c.serial, c.der, c.subject, c.cn, c.sans, c.key_type, c.profile,"   \
+    " c.requester, c.fingerprint, c.not_before, c.not_after, c.issued_at,"     \
+    " c.revoked_at, c.revoke_reason"
+
+static const char sql_insert[] =
+    "INSERT INTO certificates (serial, der, subject, cn, sans, key_type,"
+    " profile, requester, fingerprint, not_before, not_after, issued_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+
+static const char sql_get[] =
+    "SELECT " CERT_COLUMNS " FROM certificates c WHERE c.serial = ?1";
+
+/*
+ * A listing is one statement in two steps. The inner SELECT finds the
+ * page's ids (alias s) through narrow indexes only: certificates_status
+ * holds id, revoked_at and not_after in id order, so skipping rows that
+ * fail a filter never reads their DER. The outer SELECT (alias c) then
+ * reads the page's rows whole. At a million rows of about 1 KiB each this
+ * is the difference between reading megabytes and gigabytes.
+ */
+
+/* Status filters on s; :now and :soon are bound. */
+enum filter {
+    FILTER_NONE,
+    FILTER_VALID,
+    FILTER_EXPIRED,
+    FILTER_REVOKED,
+    FILTER_EXPIRING,
+    FILTER__COUNT
+};
+
+static const char *const filter_sql[FILTER__COUNT] = {
+    [FILTER_NONE] = "",
+    [FILTER_VALID] = " AND s.revoked_at IS NULL AND s.not_after > :now",
+    [FILTER_EXPIRED] = " AND s.revoked_at IS NULL AND s.not_after <= :now",
+    [FILTER_REVOKED] = " AND s.revoked_at IS NOT NULL",
+    [FILTER_EXPIRING] = " AND s.revoked_at IS NULL AND s.not_after > :now"
+                        " AND s.not_after <= :soon",
+};
+
+/* How a listing searches; :q is bound to a term made by search_term. */
+enum search { SEARCH_NONE, SEARCH_FTS, SEARCH_LIKE, SEARCH__COUNT };
+
+/* The inner SELECT up to its status filter. The FTS5 variant walks the
+ * trigram index newest first (it honours ORDER BY rowid DESC and rowid <
+ * :cursor), so a term matching every row still stops after one page. */
+static const char *const search_sql[SEARCH__COUNT] = {
+    [SEARCH_NONE] = "SELECT s.id FROM certificates s WHERE s.id < :cursor",
+    [SEARCH_FTS] = "SELECT f.rowid FROM certificates_fts f"
+                   " JOIN certificates s INDEXED BY certificates_status"
+                   " ON s.id = f.rowid"
+                   " WHERE certificates_fts MATCH :q AND f.rowid < :cursor",
+    [SEARCH_LIKE] = "SELECT s.id FROM certificates s WHERE s.id < :cursor"
+                    " AND (s.cn LIKE :q ESCAPE '\\'"
+                    " OR s.sans LIKE :q ESCAPE '\\'"
+                    " OR s.serial LIKE :q ESCAPE '\\')",
+};
+
+static const char *const order_sql[SEARCH__COUNT] = {
+    [SEARCH_NONE] = " ORDER BY s.id DESC",
+    [SEARCH_FTS] = " ORDER BY f.rowid DESC",
+    [SEARCH_LIKE] = " ORDER BY s.id DESC",
+};
+
+_Static_assert((FILTER__COUNT * SEARCH__COUNT) == STORE_LIST_VARIANTS,
+               "store_priv.h reserves one statement slot per variant");
+
+/* Frees what c owns, not c itself. */
+static void
+cert_clear(struct store_cert *c)
+{
+    free(c->der);
+    free(c->subject);
+    free(c->cn);
+    free(c->sans);
+    free(c->key_type);
+    free(c->profile);
+    free(c->requester);
+    free(c->fingerprint);
+}
+
+/* Free c and everything it owns; accepts NULL. */
+void
+store_cert_free(struct store_cert *c)
+{
+    if (c == NULL) {
+        return;
+    }
+    cert_clear(c);
+    free(c);
+}
+
+/* Free the items of l and empty it; accepts NULL. l itself is the
+ * caller's. */
+void
+store_cert_list_free(struct store_cert_list *l)
+{
+    size_t i;
+
+    if (l == NULL) {
+        return;
+    }
+    for (i = 0; i < l->n; i++) {
+        cert_clear(&l->items[i]);
+    }
+    free(l->items);
+    l->items = NULL;
+    l->n = 0;
+    l->next_cursor = 0;
+}
+
+/* Everything a row needs is there: a missing field is a caller's bug. */
+static bool
+cert_is_complete(const struct store_cert *c)
+{
+    return c != NULL &&
+           wd_serial_is_valid(c->serial,
+                              strnlen(c->serial, sizeof(c->serial))) &&
+           c->der != NULL && c->der_len > 0 && c->subject != NULL &&
+           c->sans != NULL && c->key_type != NULL && c->profile != NULL &&
+           c->requester != NULL && c->fingerprint != NULL;
+}
+
+static int
+cert_bind(sqlite3_stmt *s, const struct store_cert *c)
+{
+    const char *const text[] = { c->subject,    c->cn,      c->sans,
+                                 c->key_type,   c->profile, c->requester,
+                                 c->fingerprint }; /* ?3 to ?9 */
+    const int64_t times[] = { c->not_before, c->not_after, c->issued_at };
+    size_t i;
+    int rc;
+
+    rc = sqlite3_bind_text(s, 1, c->serial, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_bind_blob64(s, 2, c->der, c->der_len, SQLITE_STATIC);
+    }
+    for (i = 0; i < sizeof(text) / sizeof(text[0]) && rc == SQLITE_OK; i++) {
+        /* a NULL pointer binds SQL NULL: cn may be absent */
+        rc = sqlite3_bind_text(s, 3 + (int)i, text[i], -1, SQLITE_STATIC);
+    }
+    for (i = 0; i < sizeof(times) / sizeof(times[0]) && rc == SQLITE_OK; i++) {
+        rc = sqlite3_bind_int64(s, 10 + (int)i, times[i]);
+    }
+    return rc;
+}
+
+static enum wd_err
+row_insert(struct store_conn *conn, const struct store_cert *c)
+{
+    sqlite3_stmt *s = NULL;
+    enum wd_err err;
+    int rc;
+
+    err = store_stmt_get(conn, STORE_STMT_CERT_INSERT, sql_insert, &s);
+    if (err != WD_OK) {
+        return err;
+    }
+    rc = cert_bind(s, c);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(s);
+    }
+    if (rc == SQLITE_CONSTRAINT_UNIQUE) {
+        /* 128 random bits do not collide: this is a bug or a replay */
+        log_warn("event=store_conflict op=cert_insert serial=%s", c->serial);
+        err = WD_E_CONFLICT;
+    } else if (rc != SQLITE_DONE) {
+        err = store_sql_err(conn->db, rc, "cert_insert");
+    }
+    store_stmt_done(s);
+    return err;
+}
+
+/*
+ * Insert c, an issued certificate, and its "issue" audit event by actor in
+ * one transaction, committed to disk before WD_OK. c->id, revoked_at and
+ * revoke_reason are ignored. WD_E_CONFLICT if c->serial is already stored
+ * (nothing is written); WD_E_UNAVAILABLE if the write lock stayed taken
+ * past the busy timeout; WD_E_INTERNAL for a caller's bug: a required field
+ * missing, or a serial that is not 1 to 40 lowercase hex digits.
+ */
+enum wd_err
+store_cert_insert(struct store *st, const struct store_cert *c,
+                  const char *actor)
+{
+    struct store_audit_event ev = { 0 };
+    struct store_conn *conn = NULL;
+    bool in_tx = false;
+    enum wd_err err;
+
+    if (st == NULL || !cert_is_complete(c) || actor == NULL) {
+        log_err("event=store_bug op=cert_insert error=\"incomplete "
+                "certificate or no actor\"");
+        return WD_E_INTERNAL;
+    }
+    err = store_conn_borrow(st, &conn);
+    if (err != WD_OK) {
+        goto out;
+    }
+    err = store_tx_begin(conn);
+    if (err != WD_OK) {
+        goto out;
+    }
+    in_tx = true;
+    err = row_insert(conn, c);
+    if (err != WD_OK) {
+        goto out;
+    }
+    ev.actor = actor;
+    ev.action = "issue";
+    ev.serial = c->serial;
+    ev.outcome = "ok";
+    err = store_audit_insert(conn, &ev);
+    if (err != WD_OK) {
+        goto out;
+    }
+    err = store_tx_commit(conn); /* rolls back itself on failure */
+    in_tx = false;
+out:
+    if (in_tx) {
+        store_tx_rollback(conn);
+    }
+    store_conn_return(st, conn);
+    return err;
+}
+
+/* A copy of column i's text, NULL for SQL NULL. */
+static char *
+text_dup(sqlite3_stmt *s, int i)
+{
+    const unsigned char *t = sqlite3_column_text(s, i);
+
+    return t != NULL ? xstrdup((const char *)t) : NULL;
+}
+
+static enum wd_err
+malformed(int64_t id)
+{
+    log_err("event=store_failed op=cert_read id=%lld error=\"malformed row\"",
+            (long long)id);
+    return WD_E_INTERNAL;
+}
+
+/* Fills c from the current row of s (CERT_COLUMNS order). On failure c may
+ * be partly filled: the caller clears it. */
+static enum wd_err
+row_read(sqlite3_stmt *s, struct store_cert *c)
+{
+    const unsigned char *serial;
+    const void *der;
+    int serial_len;
+    int der_len;
+
+    c->id = sqlite3_column_int64(s, 0);
+    serial = sqlite3_column_text(s, 1);
+    serial_len = sqlite3_column_bytes(s, 1);
+    der = sqlite3_column_blob(s, 2);
+    der_len = sqlite3_column_bytes(s, 2);
+    if (serial == NULL || serial_len < 1 || serial_len > WD_MAX_SERIAL_HEX ||
+        der == NULL || der_len < 1) {
+        return malformed(c->id);
+    }
+    memcpy(c->serial, serial, (size_t)serial_len);
+    c->serial[serial_len] = '\0';
+    c->der = xmemdup(der, (size_t)der_len);
+    c->der_len = (size_t)der_len;
+    c->subject = text_dup(s, 3);
+    c->cn = text_dup(s, 4);
+    c->sans = text_dup(s, 5);
+    c->key_type = text_dup(s, 6);
+    c->profile = text_dup(s, 7);
+    c->requester = text_dup(s, 8);
+    c->fingerprint = text_dup(s, 9);
+    c->not_before = sqlite3_column_int64(s, 10);
+    c->not_after = sqlite3_column_int64(s, 11);
+    c->issued_at = sqlite3_column_int64(s, 12);
+    c->revoked_at = sqlite3_column_int64(s, 13); /* NULL reads as 0 */
+    c->revoke_reason = sqlite3_column_int(s, 14);
+    if (c->subject == NULL || c->sans == NULL || c->key_type == NULL ||
+        c->profile == NULL || c->requester == NULL || c->fingerprint == NULL) {
+        return malformed(c->id);
+    }
+    return WD_OK;
+}
+
+/*
+ * The certificate with serial. On success the caller owns *out
+ * (store_cert_free); WD_E_NOT_FOUND if no row has that serial, and *out is
+ * untouched on any failure.
+ */
+enum wd_err
+store_cert_get(struct store *st, const char *serial, struct store_cert **out)
+{
+    struct store_conn *conn = NULL;
+    struct store_cert *c = NULL;
+    sqlite3_stmt *s = NULL;
+    enum wd_err err;
+    int rc;
+
+    if (st == NULL || serial == NULL || out == NULL) {
+        log_err("event=store_bug op=cert_get error=\"missing argument\"");
+        return WD_E_INTERNAL;
+    }
+    err = store_conn_borrow(st, &conn);
+    if (err != WD_OK) {
+        goto out;
+    }
+    err = store_stmt_get(conn, STORE_STMT_CERT_GET, sql_get, &s);
+    if (err != WD_OK) {
+        goto out;
+    }
+    rc = sqlite3_bind_text(s, 1, serial, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(s);
+    }
+    if (rc == SQLITE_DONE) {
+        err = WD_E_NOT_FOUND;
+        goto out;
+    }
+    if (rc != SQLITE_ROW) {
+        err = store_sql_err(conn->db, rc, "cert_get");
+        goto out;
+    }
+    c = xcalloc(1, sizeof(*c));
+    err = row_read(s, c);
+    if (err != WD_OK) {
+        goto out;
+    }
+    *out = c;
+    c = NULL; /* the caller owns it now */
+out:
+    store_cert_free(c);
+    store_stmt_done(s);
+    store_conn_return(st, conn);
+    return err;
+}
+
+static enum wd_err
+query_check(const struct store_query *q)
+{
+    if (q->limit < 1 || q->limit > WD_LIST_LIMIT_MAX) {
+        return WD_E_BAD_QUERY;
+    }
+    if (q->cursor < 0) {
+        return WD_E_BAD_CURSOR;
+    }
+    if ((unsigned)q->status > STORE_STATUS_EXPIRING || q->expiring_within < 0) {
+        return WD_E_BAD_QUERY;
+    }
+    if (q->q != NULL && strlen(q->q) > WD_MAX_QUERY_TERM) {
+        return WD_E_BAD_QUERY;
+    }
+    return WD_OK;
+}
+
+/* An expiry window with ANY or VALID means "valid and expiring in it". */
+static enum filter
+filter_pick(const struct store_query *q)
+{
+    switch (q->status) {
+    case STORE_STATUS_VALID:
+        return q->expiring_within > 0 ? FILTER_EXPIRING : FILTER_VALID;
+    case STORE_STATUS_EXPIRED:
+        return FILTER_EXPIRED;
+    case STORE_STATUS_REVOKED:
+        return FILTER_REVOKED;
+    case STORE_STATUS_EXPIRING:
+        return FILTER_EXPIRING;
+    case STORE_STATUS_ANY:
+    default:
+        return q->expiring_within > 0 ? FILTER_EXPIRING : FILTER_NONE;
+    }
+}
+
+/* Trigrams need a term of three characters, not bytes: count UTF-8 lead
+ * bytes. Shorter terms scan the table with LIKE. */
+static enum search
+search_pick(const char *term)
+{
+    size_t chars = 0;
+    size_t i;
+
+    if (term == NULL || term[0] == '\0') {
+        return SEARCH_NONE;
+    }
+    for (i = 0; term[i] != '\0'; i++) {
+        if (((unsigned char)term[i] & 0xc0) != 0x80) {
+            chars++;
+        }
+    }
+    return chars >= 3 ? SEARCH_FTS : SEARCH_LIKE;
+}
+
+/*
+ * The value bound to :q, so the user's term is only ever literal text. For
+ * FTS5, one string literal ("..." with " doubled): a phrase of trigrams,
+ * which matches a case-insensitive substring. For LIKE, %term% with \, %
+ * and _ escaped by \. Caller frees.
+ */
+static char *
+search_term(const char *term, enum search how)
+{
+    size_t len = strlen(term);
+    char *out = xmalloc(2 * len + 3);
+    size_t o = 0;
+    size_t i;
+
+    out[o++] = how == SEARCH_FTS ? '"' : '%';
+    for (i = 0; i < len; i++) {
+        if (how == SEARCH_FTS && term[i] == '"') {
+            out[o++] = '"';
+        } else if (how == SEARCH_LIKE &&
+                   (term[i] == '\\' || term[i] == '%' || term[i] == '_')) {
+            out[o++] = '\\';
+        }
+        out[o++] = term[i];
+    }
+    out[o++] = how == SEARCH_FTS ? '"' : '%';
+    out[o] = '\0';
+    return out;
+}
+
+static enum wd_err
+list_stmt(struct store_conn *conn, enum filter f, enum search how,
+          sqlite3_stmt **out)
+{
+    char sql[1024];
+    enum store_stmt slot =
+        (enum store_stmt)(STORE_STMT_CERT_LIST + f * SEARCH__COUNT + how);
+    int n;
+
+    if (conn->stmts[slot] != NULL) {
+        *out = conn->stmts[slot];
+        return WD_OK;
+    }
+    /* fixed fragments only: no value of the query is in the text */
+    n = snprintf(sql, sizeof(sql),
+                 "SELECT " CERT_COLUMNS " FROM certificates c WHERE c.id IN"
+                 " (%s%s%s LIMIT :limit) ORDER BY c.id DESC",
+                 search_sql[how], filter_sql[f], order_sql[how]);
+    if (n < 0 || (size_t)n >= sizeof(sql)) {
+        log_err("event=store_bug op=cert_list error=\"SQL too long\"");
+        return WD_E_INTERNAL;
+    }
+    return store_stmt_get(conn, slot, sql, out);
+}
+
+/* Binds name if this variant of the statement has it. */
+static int
+bind_int(sqlite3_stmt *s, const char *name, int64_t v)
+{
+    int i = sqlite3_bind_parameter_index(s, name);
+
+    return i == 0 ? SQLITE_OK : sqlite3_bind_int64(s, i, v);
+}
+
+static int
+list_bind(sqlite3_stmt *s, const struct store_query *q, const char *term)
+{
+    int64_t soon = q->now > INT64_MAX - q->expiring_within
+                       ? INT64_MAX
+                       : q->now + q->expiring_within;
+    int rc;
+
+    rc = bind_int(s, ":cursor", q->cursor == 0 ? INT64_MAX : q->cursor);
+    if (rc == SQLITE_OK) {
+        rc = bind_int(s, ":now", q->now);
+    }
+    if (rc == SQLITE_OK) {
+        rc = bind_int(s, ":soon", soon);
+    }
+    if (rc == SQLITE_OK) {
+        /* one more than asked: its presence says a next page exists */
+        rc = bind_int(s, ":limit", (int64_t)q->limit + 1);
+    }
+    if (rc == SQLITE_OK && term != NULL) {
+        rc = sqlite3_bind_text(s, sqlite3_bind_parameter_index(s, ":q"), term,
+                               -1, SQLITE_STATIC);
+    }
+    return rc;
+}
+
+/*
+ * A page of the inventory matching q, newest first: at most q->limit rows
+ * with id below q->cursor (0 = from the newest). out->next_cursor is the id
+ * of the last row when more rows match, else 0. Status semantics are in
+ * store.h; q->expiring_within > 0 with STORE_STATUS_ANY or VALID selects
+ * the EXPIRING rows, and EXPIRED and REVOKED ignore it. WD_E_BAD_QUERY for
+ * a limit outside 1..WD_LIST_LIMIT_MAX, an unknown status, a negative
+ * window or an overlong term; WD_E_BAD_CURSOR for a negative cursor. *out
+ * is reset first and filled only on success; the caller frees it with
+ * store_cert_list_free.
+ */
+enum wd_err
+store_cert_list(struct store *st, const struct store_query *q,
+                struct store_cert_list *out)
+{
+    struct store_conn *conn = NULL;
+    struct store_cert *items = NULL;
+    sqlite3_stmt *s = NULL;
+    char *term = NULL;
+    enum search how;
+    bool more = false;
+    size_t n = 0;
+    size_t i;
+    enum wd_err err;
+    int rc;
+
+    if (st == NULL || q == NULL || out == NULL) {
+        log_err("event=store_bug op=cert_list error=\"missing argument\"");
+        return WD_E_INTERNAL;
+    }
+    memset(out, 0, sizeof(*out));
+    err = query_check(q);
+    if (err != WD_OK) {
+        goto out;
+    }
+    how = search_pick(q->q);
+    if (how != SEARCH_NONE) {
+        term = search_term(q->q, how);
+    }
+    err = store_conn_borrow(st, &conn);
+    if (err != WD_OK) {
+        goto out;
+    }
+    err = list_stmt(conn, filter_pick(q), how, &s);
+    if (err != WD_OK) {
+        goto out;
+    }
+    rc = list_bind(s, q, term);
+    if (rc != SQLITE_OK) {
+        err = store_sql_err(conn->db, rc, "cert_list");
+        goto out;
+    }
+    items = xcalloc(q->limit, sizeof(*items));
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (n == q->limit) {
+            more = true;
+            break;
+        }
+        err = row_read(s, &items[n++]);
+        if (err != WD_OK) {
+            goto out;
+        }
+    }
+    if (!more && rc != SQLITE_DONE) {
+        err = store_sql_err(conn->db, rc, "cert_list");
+        goto out;
+    }
+    out->items = items;
+    out->n = n;
+    out->next_cursor = more ? items[n - 1].id : 0;
+    items = NULL; /* the caller owns them now */
+out:
+    for (i = 0; items != NULL && i < n; i++) {
+        cert_clear(&items[i]);
+    }
+    free(items);
+    free(term);
+    store_stmt_done(s);
+    store_conn_return(st, conn);
+    return err;
+}

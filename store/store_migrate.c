@@ -1,0 +1,188 @@
+/*
+ * The schema, as numbered migrations: migrations[i] takes a database from
+ * PRAGMA user_version i to i + 1, in one transaction with the version bump,
+ * so a crash leaves either version. store_open runs them on its first
+ * connection; a current database costs one read of user_version, and a
+ * database written by a newer build is refused rather than guessed at.
+ * Append new migrations; never edit one that has shipped.
+ */
+#include "store_priv.h"
+
+#include <stdio.h>
+
+#include "../server/base/log.h"
+
+static const char *const migrations[] = {
+    /* 1: the inventory and its search index, the audit log, counters */
+    "CREATE TABLE certificates ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT," /* never reused */
+    " serial TEXT NOT NULL UNIQUE,"
+    " der BLOB NOT NULL,"
+    " subject TEXT NOT NULL,"
+    " cn TEXT,"
+    " sans TEXT NOT NULL,"
+    " key_type TEXT NOT NULL,"
+    " profile TEXT NOT NULL,"
+    " requester TEXT NOT NULL,"
+    " fingerprint TEXT NOT NULL,"
+    " not_before INTEGER NOT NULL,"
+    " not_after INTEGER NOT NULL,"
+    " issued_at INTEGER NOT NULL,"
+    " revoked_at INTEGER,"
+    " revoke_reason INTEGER);"
+    "CREATE INDEX certificates_not_after ON certificates (not_after);"
+    /* what a listing's status filter reads, in listing order, without
+     * the DER: a filtered page skips rows in this narrow index */
+    "CREATE INDEX certificates_status"
+    " ON certificates (id, revoked_at, not_after);"
+    /* few rows are revoked: the CRL and the revoked filter read only them */
+    "CREATE INDEX certificates_revoked_at ON certificates (revoked_at)"
+    " WHERE revoked_at IS NOT NULL;"
+    "CREATE INDEX certificates_fingerprint ON certificates (fingerprint);"
+    /* substring search on CN, SANs and serial without scanning every row;
+     * external content, so the text is stored once, in certificates */
+    "CREATE VIRTUAL TABLE certificates_fts USING fts5("
+    " cn, sans, serial, content='certificates', content_rowid='id',"
+    " tokenize='trigram');"
+    "CREATE TRIGGER certificates_fts_insert AFTER INSERT ON certificates"
+    " BEGIN"
+    "  INSERT INTO certificates_fts (rowid, cn, sans, serial)"
+    "  VALUES (new.id, new.cn, new.sans, new.serial);"
+    " END;"
+    "CREATE TRIGGER certificates_fts_delete AFTER DELETE ON certificates"
+    " BEGIN"
+    "  INSERT INTO certificates_fts (certificates_fts, rowid, cn, sans,"
+    "   serial) VALUES ('delete', old.id, old.cn, old.sans, old.serial);"
+    " END;"
+    "CREATE TRIGGER certificates_fts_update"
+    " AFTER UPDATE OF id, cn, sans, serial ON certificates"
+    " BEGIN"
+    "  INSERT INTO certificates_fts (certificates_fts, rowid, cn, sans,"
+    "   serial) VALUES ('delete', old.id, old.cn, old.sans, old.serial);"
+    "  INSERT INTO certificates_fts (rowid, cn, sans, serial)"
+    "  VALUES (new.id, new.cn, new.sans, new.serial);"
+    " END;"
+    "CREATE TABLE audit ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " at INTEGER NOT NULL,"
+    " actor TEXT NOT NULL,"
+    " action TEXT NOT NULL,"
+    " serial TEXT,"
+    " outcome TEXT NOT NULL,"
+    " detail TEXT);"
+    "CREATE INDEX audit_serial ON audit (serial);"
+    /* PRODUCT: the audit log is append-only */
+    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
+    " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
+    " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+    /* counters that must survive restarts, such as the CRL number */
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value);",
+};
+
+#define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+/* The schema version this build writes: the number of migrations. */
+int
+store_schema_version(void)
+{
+    return N_MIGRATIONS;
+}
+
+static enum wd_err
+exec(sqlite3 *db, const char *sql, const char *what)
+{
+    int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+
+    return rc == SQLITE_OK ? WD_OK : store_sql_err(db, rc, what);
+}
+
+static enum wd_err
+version_read(sqlite3 *db, int *out)
+{
+    sqlite3_stmt *s = NULL;
+    enum wd_err err = WD_OK;
+    int rc;
+
+    rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(s);
+    }
+    if (rc == SQLITE_ROW) {
+        *out = sqlite3_column_int(s, 0);
+    } else {
+        err = store_sql_err(db, rc, "user_version");
+    }
+    sqlite3_finalize(s);
+    return err;
+}
+
+/*
+ * One migration, if one is due, with its version bump. The version is read
+ * under the write lock, so two processes opening a fresh file cannot both
+ * run the same migration. Sets *done when the schema is current.
+ */
+static enum wd_err
+migrate_next(sqlite3 *db, bool *done)
+{
+    char bump[40];
+    int version = 0;
+    enum wd_err err;
+
+    err = exec(db, "BEGIN IMMEDIATE", "migrate");
+    if (err != WD_OK) {
+        return err;
+    }
+    err = version_read(db, &version);
+    if (err != WD_OK) {
+        goto out;
+    }
+    if (version < 0 || version > N_MIGRATIONS) {
+        log_err("event=store_refused error=\"database schema is newer than "
+                "this build (or not ours)\" db_version=%d build_version=%d",
+                version, N_MIGRATIONS);
+        err = WD_E_CONFIG;
+        goto out;
+    }
+    if (version == N_MIGRATIONS) {
+        *done = true;
+        goto out;
+    }
+    err = exec(db, migrations[version], "migrate");
+    if (err != WD_OK) {
+        goto out;
+    }
+    /* PRAGMA takes no parameters; the number is ours, not input */
+    snprintf(bump, sizeof(bump), "PRAGMA user_version = %d", version + 1);
+    err = exec(db, bump, "migrate");
+    if (err != WD_OK) {
+        goto out;
+    }
+    log_info("event=store_migrated version=%d", version + 1);
+out:
+    if (err == WD_OK) {
+        err = exec(db, "COMMIT", "migrate");
+    }
+    if (err != WD_OK && sqlite3_get_autocommit(db) == 0) {
+        exec(db, "ROLLBACK", "migrate");
+    }
+    return err;
+}
+
+/*
+ * Bring db's schema to store_schema_version(), one transaction per
+ * migration; a no-op on a current database. WD_E_CONFIG (logged) for a
+ * database newer than this build; other failures leave the last version
+ * that committed.
+ */
+enum wd_err
+store_schema_migrate(sqlite3 *db)
+{
+    bool done = false;
+    enum wd_err err = WD_OK;
+
+    while (err == WD_OK && !done) {
+        err = migrate_next(db, &done);
+    }
+    return err;
+}

@@ -1,0 +1,100 @@
+/*
+ * Shared internals of store/: the connection pool every public function
+ * borrows from, the per-connection cache of prepared statements, the
+ * transaction helpers and the one translation of SQLite result codes into
+ * wd_err. store_open.c owns all of it; store_migrate.c brings a fresh
+ * connection's schema up to date; store_cert.c and store_audit.c run the
+ * queries.
+ */
+#ifndef WD_STORE_PRIV_H
+#define WD_STORE_PRIV_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <sqlite3.h>
+
+#include "store.h"
+
+/* Listing variants: 5 status filters times 3 ways to search (store_cert.c). */
+#define STORE_LIST_VARIANTS 15
+
+/* Slots of the per-connection statement cache. */
+enum store_stmt {
+    STORE_STMT_BEGIN,
+    STORE_STMT_COMMIT,
+    STORE_STMT_ROLLBACK,
+    STORE_STMT_CERT_INSERT,
+    STORE_STMT_CERT_GET,
+    STORE_STMT_AUDIT_INSERT,
+    STORE_STMT_AUDIT_COUNT,
+    STORE_STMT_AUDIT_COUNT_SERIAL,
+    STORE_STMT_CERT_LIST, /* first of STORE_LIST_VARIANTS slots */
+    STORE_STMT__COUNT = STORE_STMT_CERT_LIST + STORE_LIST_VARIANTS
+};
+
+/* One SQLite connection; used by one thread at a time, between borrow and
+ * return. */
+struct store_conn {
+    sqlite3 *db;
+    sqlite3_stmt *stmts[STORE_STMT__COUNT]; /* prepared on first use */
+    bool busy;                              /* lent out */
+};
+
+/* A file database gets this many connections; ":memory:" exactly one, since
+ * each in-memory connection would be a database of its own. */
+#define STORE_POOL_SIZE 4
+
+/* How long SQLite retries a locked database before SQLITE_BUSY, and how
+ * long a caller waits for a free connection before WD_E_UNAVAILABLE. */
+#define STORE_BUSY_TIMEOUT_MS 5000
+
+struct store {
+    pthread_mutex_t lock; /* guards conns[].busy */
+    pthread_cond_t freed; /* signalled when a connection comes back */
+    struct store_conn conns[STORE_POOL_SIZE];
+    size_t n_conns;
+};
+
+/* Lends a connection, waiting for one to come back if all are out. */
+enum wd_err store_conn_borrow(struct store *st, struct store_conn **out);
+
+/* Gives conn back to the pool; every statement on it must be reset. */
+void store_conn_return(struct store *st, struct store_conn *conn);
+
+/*
+ * The cached statement in slot id, prepared from sql on first use. sql must
+ * be the same text on every call for a slot. The caller resets it with
+ * store_stmt_done after use.
+ */
+enum wd_err store_stmt_get(struct store_conn *conn, enum store_stmt id,
+                           const char *sql, sqlite3_stmt **out);
+
+/* Resets s and clears its bindings; accepts NULL. */
+void store_stmt_done(sqlite3_stmt *s);
+
+/* BEGIN IMMEDIATE: take the write lock first, so no reader upgrades. */
+enum wd_err store_tx_begin(struct store_conn *conn);
+enum wd_err store_tx_commit(struct store_conn *conn);
+void store_tx_rollback(struct store_conn *conn);
+
+/*
+ * Logs SQLite's message for rc on db (what names the operation) and
+ * returns the wd_err for it: busy or locked is WD_E_UNAVAILABLE, disk and
+ * file trouble WD_E_IO, anything else WD_E_INTERNAL.
+ */
+enum wd_err store_sql_err(sqlite3 *db, int rc, const char *what);
+
+/*
+ * Appends ev to the audit log on conn, inside the caller's transaction if
+ * one is open. ev->at of 0 means now.
+ */
+enum wd_err store_audit_insert(struct store_conn *conn,
+                               const struct store_audit_event *ev);
+
+/*
+ * Brings db's schema to store_schema_version(), one transaction per
+ * migration. A database newer than this build is WD_E_CONFIG.
+ */
+enum wd_err store_schema_migrate(sqlite3 *db);
+
+#endif

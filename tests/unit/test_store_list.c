@@ -1,0 +1,622 @@
+/*
+ * Unit tests of store_cert_list (store/store_cert.c): newest first, keyset
+ * pages that visit every row once, the status and expiry filters, and the
+ * q search on CN, SANs and serial, through the trigram index for three or
+ * more characters and LIKE below that, with the user's text always
+ * literal. Real SQLite; revocations are written by a plain sqlite3
+ * connection to the same file, as the store has no revoke call yet.
+ */
+#include "support.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../store/store.h"
+
+/* The clock of every status test: 2023-11-14T22:13:20Z. */
+#define NOW 1700000000
+#define DAY 86400
+
+struct fixture {
+    char dir[256];  /* a fresh temporary directory */
+    char path[300]; /* dir/warden.db */
+    struct store *st;
+};
+
+static uint8_t der_bytes[] = { 0x30, 0x03, 0x02, 0x01, 0x00 };
+
+static void
+cert_fill(struct store_cert *c, const char *serial, const char *cn,
+          const char *sans, int64_t not_after)
+{
+    memset(c, 0, sizeof(*c));
+    snprintf(c->serial, sizeof(c->serial), "%s", serial);
+    c->der = der_bytes;
+    c->der_len = sizeof(der_bytes);
+    c->subject = "O=Example";
+    c->cn = (char *)cn;
+    c->sans = (char *)sans;
+    c->key_type = "ecdsa-p256";
+    c->profile = "server";
+    c->requester = "admin";
+    c->fingerprint = "00";
+    c->not_before = NOW - 100 * DAY;
+    c->not_after = not_after;
+    c->issued_at = NOW - 100 * DAY;
+}
+
+static void
+insert(struct store *st, const char *serial, const char *cn, const char *sans,
+       int64_t not_after)
+{
+    struct store_cert c;
+
+    cert_fill(&c, serial, cn, sans, not_after);
+    assert_wd_err(store_cert_insert(st, &c, "admin"), WD_OK);
+}
+
+static int
+setup_file(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    const char *tmp = getenv("TMPDIR");
+
+    if (f == NULL) {
+        return -1;
+    }
+    snprintf(f->dir, sizeof(f->dir), "%s/warden-store-XXXXXX",
+             tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
+    if (mkdtemp(f->dir) == NULL) {
+        free(f);
+        return -1;
+    }
+    snprintf(f->path, sizeof(f->path), "%s/warden.db", f->dir);
+    if (store_open(f->path, &f->st) != WD_OK) {
+        rmdir(f->dir);
+        free(f);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int
+teardown_file(void **state)
+{
+    struct fixture *f = *state;
+    const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
+    char p[320];
+    size_t i;
+
+    store_close(f->st);
+    for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+        snprintf(p, sizeof(p), "%s%s", f->path, suffixes[i]);
+        unlink(p);
+    }
+    rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+static int
+setup_memory(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+
+    if (f == NULL || store_open(":memory:", &f->st) != WD_OK) {
+        free(f);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int
+teardown_memory(void **state)
+{
+    struct fixture *f = *state;
+
+    store_close(f->st);
+    free(f);
+    return 0;
+}
+
+/* A query as the API builds it: any status, first page, generous limit. */
+static struct store_query
+query(void)
+{
+    struct store_query q;
+
+    memset(&q, 0, sizeof(q));
+    q.status = STORE_STATUS_ANY;
+    q.now = NOW;
+    q.limit = 100;
+    return q;
+}
+
+/* One page's serials, comma-separated, so a failure shows the page. */
+static const char *
+page(struct store *st, const struct store_query *q, char *buf, size_t size)
+{
+    struct store_cert_list l = { 0 };
+    size_t used = 0;
+    size_t i;
+
+    buf[0] = '\0';
+    assert_wd_err(store_cert_list(st, q, &l), WD_OK);
+    assert_int_equal(l.next_cursor, 0);
+    for (i = 0; i < l.n; i++) {
+        used += (size_t)snprintf(buf + used, size - used, "%s%s",
+                                 i > 0 ? "," : "", l.items[i].serial);
+        assert_true(used < size);
+    }
+    store_cert_list_free(&l);
+    return buf;
+}
+
+static const char *
+search(struct store *st, const char *term, char *buf, size_t size)
+{
+    struct store_query q = query();
+
+    q.q = term;
+    return page(st, &q, buf, size);
+}
+
+static void
+test_store_cert_list_returns_newest_first(void **state)
+{
+    struct fixture *f = *state;
+    struct store_query q = query();
+    char buf[256];
+
+    insert(f->st, "0b", "b.example", "", NOW + DAY);
+    insert(f->st, "0a", "a.example", "", NOW + DAY);
+    insert(f->st, "0c", "c.example", "", NOW + DAY);
+    assert_string_equal(page(f->st, &q, buf, sizeof(buf)), "0c,0a,0b");
+}
+
+static void
+test_store_cert_list_of_empty_store_is_one_empty_page(void **state)
+{
+    struct fixture *f = *state;
+    struct store_query q = query();
+    struct store_cert_list l = { 0 };
+
+    assert_wd_err(store_cert_list(f->st, &q, &l), WD_OK);
+    assert_int_equal(l.n, 0);
+    assert_int_equal(l.next_cursor, 0);
+    store_cert_list_free(&l);
+}
+
+static void
+test_store_cert_list_pages_visit_every_row_once_in_order(void **state)
+{
+    struct fixture *f = *state;
+    struct store_query q = query();
+    struct store_cert_list l = { 0 };
+    bool seen[250] = { false };
+    char serial[8];
+    int64_t last_id = INT64_MAX;
+    size_t pages = 0;
+    size_t total = 0;
+    unsigned v;
+    int i;
+
+    for (i = 0; i < 250; i++) {
+        snprintf(serial, sizeof(serial), "%04x", i);
+        insert(f->st, serial, "host.example", "", NOW + DAY);
+    }
+    do {
+        assert_wd_err(store_cert_list(f->st, &q, &l), WD_OK);
+        pages++;
+        assert_int_equal(l.n, pages < 3 ? 100 : 50);
+        for (i = 0; i < (int)l.n; i++) {
+            assert_true(l.items[i].id < last_id);
+            last_id = l.items[i].id;
+            assert_int_equal(sscanf(l.items[i].serial, "%x", &v), 1);
+            assert_true(v < 250);
+            assert_false(seen[v]);
+            seen[v] = true;
+            /* newest first: serial 249 leads, 0 closes */
+            assert_int_equal(v, 249 - total);
+            total++;
+        }
+        if (l.next_cursor != 0) {
+            assert_int_equal(l.next_cursor, l.items[l.n - 1].id);
+        }
+        q.cursor = l.next_cursor;
+        store_cert_list_free(&l);
+    } while (q.cursor != 0);
+    assert_int_equal(pages, 3);
+    assert_int_equal(total, 250);
+}
+
+static void
+test_store_cert_list_exact_page_ends_with_next_cursor_zero(void **state)
+{
+    struct fixture *f = *state;
+    struct store_query q = query();
+    struct store_cert_list l = { 0 };
+
+    insert(f->st, "01", "a.example", "", NOW + DAY);
+    insert(f->st, "02", "b.example", "", NOW + DAY);
+    q.limit = 2;
+    assert_wd_err(store_cert_list(f->st, &q, &l), WD_OK);
+    assert_int_equal(l.n, 2);
+    assert_int_equal(l.next_cursor, 0);
+    store_cert_list_free(&l);
+
+    q.limit = 1;
+    assert_wd_err(store_cert_list(f->st, &q, &l), WD_OK);
+    assert_int_equal(l.n, 1);
+    assert_string_equal(l.items[0].serial, "02");
+    q.cursor = l.next_cursor;
+    store_cert_list_free(&l);
+    assert_true(q.cursor > 0);
+    assert_wd_err(store_cert_list(f->st, &q, &l), WD_OK);
+    assert_int_equal(l.n, 1);
+    assert_string_equal(l.items[0].serial, "01");
+    assert_int_equal(l.next_cursor, 0);
+    store_cert_list_free(&l);
+}
+
+static void
+test_store_cert_list_rejects_limit_outside_range(void **state)
+{
+    struct fixture *f = *state;
+    struct store_query q = query();
+    struct store_cert_list l = { 0 };
+
+    q.limit = 0;
+    assert_wd_err(store_cert_list(f->st, &q, &l), WD_E_BAD_QUERY);
+    q.limit = WD_LIST_LIMIT_MAX + 1;
+    assert_wd_err(store_cert_list(f->st, &q, &l), WD_E_BAD_QUERY);
+    assert_null(l.items);
+    assert_int_equal(l.n, 0);
+    q.limit = WD_LIST_LIMIT_MAX;
+    assert_wd_err(store_cert_list(f->st, &q, &l), WD_OK);
+    store_cert_list_free(&l);
+}
+
+static void
+test_store_cert_list_rejects_negative_cursor(void **state)
+{
+    struct fixture *f = *state;
+    struct store_query q = query();
+    struct store_cert_list l = { 0 };
+
+    q.cursor = -1;
+    assert_wd_err(store_cert_list(f->st, &q, &l), WD_E_BAD_CURSOR);
+    assert_null(l.items);
+}
+
+static void
+test_store_cert_list_rejects_bad_status_window_and_term(void **state)
+{
+    struct fixture *f = *state;
+    struct store_query q = query();
+    struct store_cert_list l = { 0 };
+    char term[WD_MAX_QUERY_TERM + 2];
+
+    q.status = (enum store_status)42;
+    assert_wd_err(store_cert_list(f->st, &q, &l), WD_E_BAD_QUERY);
+    q = query();
+    q.expiring_within = -1;
+    assert_wd_err(store_cert_list(f->st, &q, &l), WD_E_BAD_QUERY);
+    q = query();
+    memset(term, 'a', sizeof(term) - 1);
+    term[sizeof(term) - 1] = '\0';
+    q.q = term;
+    assert_wd_err(store_cert_list(f->st, &q, &l), WD_E_BAD_QUERY);
+}
+
+/* One row per status at NOW, in insertion order: */
+static void
+insert_statuses(const struct fixture *f)
+{
+    sqlite3 *db = NULL;
+
+    insert(f->st, "01", "valid.example", "", NOW + 100 * DAY);
+    insert(f->st, "02", "expiring.example", "", NOW + 10 * DAY);
+    insert(f->st, "03", "expired.example", "", NOW - 1);
+    insert(f->st, "04", "revoked.example", "", NOW + 100 * DAY);
+    insert(f->st, "05", "ends-now.example", "", NOW); /* expired at NOW */
+    insert(f->st, "06", "revoked-expired.example", "", NOW - DAY);
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    assert_int_equal(sqlite3_exec(db,
+                                  "UPDATE certificates SET revoked_at = 1,"
+                                  " revoke_reason = 1"
+                                  " WHERE serial IN ('04', '06')",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static void
+test_store_cert_list_filters_each_status(void **state)
+{
+    struct fixture *f = *state;
+    struct store_query q = query();
+    char buf[256];
+
+    insert_statuses(f);
+    assert_string_equal(page(f->st, &q, buf, sizeof(buf)), "06,05,04,03,02,01");
+    q.status = STORE_STATUS_VALID;
+    assert_string_equal(page(f->st, &q, buf, sizeof(buf)), "02,01");
+    q.status = STORE_STATUS_EXPIRED;
+    assert_string_equal(page(f->st, &q, buf, sizeof(buf)), "05,03");
+    q.status = STORE_STATUS_REVOKED;
+    assert_string_equal(page(f->st, &q, buf, sizeof(buf)), "06,04");
+}
+
+static void
+test_store_cert_list_filters_expiring_within_window(void **state)
+{
+    struct fixture *f = *state;
+    struct store_query q = query();
+    char buf[256];
+
+    insert_statuses(f);
+    q.status = STORE_STATUS_EXPIRING;
+    q.expiring_within = 30 * DAY;
+    assert_string_equal(page(f->st, &q, buf, sizeof(buf)), "02");
+    q.expiring_within = 10 * DAY; /* not_after == now + window is inside */
+    assert_string_equal(page(f->st, &q, buf, sizeof(buf)), "02");
+    q.expiring_within = 10 * DAY - 1;
+    assert_string_equal(page(f->st, &q, buf, sizeof(buf)), "");
+    q.expiring_within = 365 * DAY;
+    assert_string_equal(page(f->st, &q, buf, sizeof(buf)), "02,01");
+    q.expiring_within = INT64_MAX; /* no overflow past the end of time */
+    assert_string_equal(page(f->st, &q, buf, sizeof(buf)), "02,01");
+}
+
+static void
+test_store_cert_list_window_alone_filters_expiring(void **state)
+{
+    struct fixture *f = *state;
+    struct store_query q = query();
+    char buf[256];
+
+    insert_statuses(f);
+    q.expiring_within = 30 * DAY;
+    assert_string_equal(page(f->st, &q, buf, sizeof(buf)), "02");
+    q.status = STORE_STATUS_VALID;
+    assert_string_equal(page(f->st, &q, buf, sizeof(buf)), "02");
+}
+
+static void
+test_store_cert_list_combines_status_and_q(void **state)
+{
+    struct fixture *f = *state;
+    struct store_query q = query();
+    char buf[256];
+
+    insert_statuses(f);
+    q.q = "revoked";
+    assert_string_equal(page(f->st, &q, buf, sizeof(buf)), "06,04");
+    q.status = STORE_STATUS_EXPIRED;
+    assert_string_equal(page(f->st, &q, buf, sizeof(buf)), "");
+    q.status = STORE_STATUS_REVOKED;
+    q.q = "expired";
+    assert_string_equal(page(f->st, &q, buf, sizeof(buf)), "06");
+}
+
+/* Rows for the search tests, chosen so that a wildcard would match more. */
+static void
+insert_names(struct store *st)
+{
+    insert(st, "aa01", "Web.Example.com", "DNS:web.example.com", NOW + DAY);
+    insert(st, "bb02", NULL, "DNS:api.internal.test, IP:10.1.2.3", NOW + DAY);
+    insert(st, "cc03deadbeef", "db_primary", "DNS:db_primary.corp", NOW + DAY);
+    insert(st, "dd04", "100% legit", "", NOW + DAY);
+    insert(st, "ee05", "say \"hi\"", "DNS:quote.example", NOW + DAY);
+    insert(st, "ff06", "dbxprimary", "DNS:dbxprimary.corp", NOW + DAY);
+    insert(st, "ab07", "100x legit", "", NOW + DAY);
+    insert(st, "0808", "back\\slash", "", NOW + DAY);
+}
+
+static void
+test_store_cert_list_q_matches_cn_case_insensitively(void **state)
+{
+    struct fixture *f = *state;
+    char buf[256];
+
+    insert_names(f->st);
+    assert_string_equal(search(f->st, "WEB.EXAMPLE", buf, sizeof(buf)), "aa01");
+    assert_string_equal(search(f->st, "web.example.com", buf, sizeof(buf)),
+                        "aa01");
+    assert_string_equal(search(f->st, "LEGIT", buf, sizeof(buf)), "ab07,dd04");
+}
+
+static void
+test_store_cert_list_q_matches_a_san(void **state)
+{
+    struct fixture *f = *state;
+    char buf[256];
+
+    insert_names(f->st);
+    assert_string_equal(search(f->st, "internal.test", buf, sizeof(buf)),
+                        "bb02");
+    assert_string_equal(search(f->st, "10.1.2", buf, sizeof(buf)), "bb02");
+    assert_string_equal(search(f->st, "quote", buf, sizeof(buf)), "ee05");
+}
+
+static void
+test_store_cert_list_q_matches_serial_substring(void **state)
+{
+    struct fixture *f = *state;
+    char buf[256];
+
+    insert_names(f->st);
+    assert_string_equal(search(f->st, "deadbe", buf, sizeof(buf)),
+                        "cc03deadbeef");
+    assert_string_equal(search(f->st, "DEADBEEF", buf, sizeof(buf)),
+                        "cc03deadbeef");
+    assert_string_equal(search(f->st, "0808", buf, sizeof(buf)), "0808");
+}
+
+static void
+test_store_cert_list_q_finds_nothing_for_absent_text(void **state)
+{
+    struct fixture *f = *state;
+    char buf[256];
+
+    insert_names(f->st);
+    assert_string_equal(search(f->st, "zzz", buf, sizeof(buf)), "");
+    assert_string_equal(search(f->st, "zz", buf, sizeof(buf)), "");
+    /* a substring of one column, not one spanning two */
+    assert_string_equal(search(f->st, "primarydns", buf, sizeof(buf)), "");
+}
+
+static void
+test_store_cert_list_short_q_matches_substrings(void **state)
+{
+    struct fixture *f = *state;
+    char buf[256];
+
+    insert_names(f->st);
+    assert_string_equal(search(f->st, "WE", buf, sizeof(buf)), "aa01");
+    assert_string_equal(search(f->st, "hi", buf, sizeof(buf)), "ee05");
+    assert_string_equal(search(f->st, "\"", buf, sizeof(buf)), "ee05");
+    assert_string_equal(search(f->st, "f0", buf, sizeof(buf)), "ff06");
+}
+
+static void
+test_store_cert_list_q_treats_percent_and_underscore_literally(void **state)
+{
+    struct fixture *f = *state;
+    char buf[256];
+
+    insert_names(f->st);
+    /* short terms go through LIKE: escaped */
+    assert_string_equal(search(f->st, "%", buf, sizeof(buf)), "dd04");
+    assert_string_equal(search(f->st, "0%", buf, sizeof(buf)), "dd04");
+    assert_string_equal(search(f->st, "_", buf, sizeof(buf)), "cc03deadbeef");
+    assert_string_equal(search(f->st, "b_", buf, sizeof(buf)), "cc03deadbeef");
+    assert_string_equal(search(f->st, "\\", buf, sizeof(buf)), "0808");
+    /* longer ones go through the trigram index: no wildcards at all */
+    assert_string_equal(search(f->st, "b_p", buf, sizeof(buf)), "cc03deadbeef");
+    assert_string_equal(search(f->st, "0% l", buf, sizeof(buf)), "dd04");
+    assert_string_equal(search(f->st, "%%%", buf, sizeof(buf)), "");
+    assert_string_equal(search(f->st, "k\\s", buf, sizeof(buf)), "0808");
+}
+
+static void
+test_store_cert_list_q_treats_fts_syntax_literally(void **state)
+{
+    struct fixture *f = *state;
+    char buf[256];
+
+    insert_names(f->st);
+    assert_string_equal(search(f->st, "say \"hi\"", buf, sizeof(buf)), "ee05");
+    assert_string_equal(search(f->st, "\"hi", buf, sizeof(buf)), "ee05");
+    assert_string_equal(search(f->st, "web OR api", buf, sizeof(buf)), "");
+    assert_string_equal(search(f->st, "web*", buf, sizeof(buf)), "");
+    assert_string_equal(search(f->st, "cn:web", buf, sizeof(buf)), "");
+    assert_string_equal(search(f->st, "') OR 1=1 --", buf, sizeof(buf)), "");
+}
+
+static void
+test_store_cert_list_pages_through_search_results(void **state)
+{
+    struct fixture *f = *state;
+    struct store_query q = query();
+    struct store_cert_list l = { 0 };
+    char serial[8];
+    char cn[32];
+    int64_t last_id = INT64_MAX;
+    size_t total = 0;
+    size_t i;
+    int n;
+
+    for (n = 0; n < 100; n++) {
+        snprintf(serial, sizeof(serial), "%04x", n);
+        snprintf(cn, sizeof(cn), n % 3 == 0 ? "pick-%d.example" : "x-%d.test",
+                 n);
+        insert(f->st, serial, cn, "", NOW + DAY);
+    }
+    q.q = "PICK-";
+    q.limit = 7;
+    do {
+        assert_wd_err(store_cert_list(f->st, &q, &l), WD_OK);
+        for (i = 0; i < l.n; i++) {
+            assert_true(l.items[i].id < last_id);
+            last_id = l.items[i].id;
+            assert_non_null(strstr(l.items[i].cn, "pick-"));
+            total++;
+        }
+        q.cursor = l.next_cursor;
+        store_cert_list_free(&l);
+    } while (q.cursor != 0);
+    assert_int_equal(total, 34);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(
+            test_store_cert_list_returns_newest_first, setup_memory,
+            teardown_memory),
+        cmocka_unit_test_setup_teardown(
+            test_store_cert_list_of_empty_store_is_one_empty_page, setup_memory,
+            teardown_memory),
+        cmocka_unit_test_setup_teardown(
+            test_store_cert_list_pages_visit_every_row_once_in_order,
+            setup_memory, teardown_memory),
+        cmocka_unit_test_setup_teardown(
+            test_store_cert_list_exact_page_ends_with_next_cursor_zero,
+            setup_memory, teardown_memory),
+        cmocka_unit_test_setup_teardown(
+            test_store_cert_list_rejects_limit_outside_range, setup_memory,
+            teardown_memory),
+        cmocka_unit_test_setup_teardown(
+            test_store_cert_list_rejects_negative_cursor, setup_memory,
+            teardown_memory),
+        cmocka_unit_test_setup_teardown(
+            test_store_cert_list_rejects_bad_status_window_and_term,
+            setup_memory, teardown_memory),
+        cmocka_unit_test_setup_teardown(
+            test_store_cert_list_filters_each_status, setup_file,
+            teardown_file),
+        cmocka_unit_test_setup_teardown(
+            test_store_cert_list_filters_expiring_within_window, setup_file,
+            teardown_file),
+        cmocka_unit_test_setup_teardown(
+            test_store_cert_list_window_alone_filters_expiring, setup_file,
+            teardown_file),
+        cmocka_unit_test_setup_teardown(
+            test_store_cert_list_combines_status_and_q, setup_file,
+            teardown_file),
+        cmocka_unit_test_setup_teardown(
+            test_store_cert_list_q_matches_cn_case_insensitively, setup_memory,
+            teardown_memory),
+        cmocka_unit_test_setup_teardown(test_store_cert_list_q_matches_a_san,
+                                        setup_memory, teardown_memory),
+        cmocka_unit_test_setup_teardown(
+            test_store_cert_list_q_matches_serial_substring, setup_memory,
+            teardown_memory),
+        cmocka_unit_test_setup_teardown(
+            test_store_cert_list_q_finds_nothing_for_absent_text, setup_memory,
+            teardown_memory),
+        cmocka_unit_test_setup_teardown(
+            test_store_cert_list_short_q_matches_substrings, setup_memory,
+            teardown_memory),
+        cmocka_unit_test_setup_teardown(
+            test_store_cert_list_q_treats_percent_and_underscore_literally,
+            setup_memory, teardown_memory),
+        cmocka_unit_test_setup_teardown(
+            test_store_cert_list_q_treats_fts_syntax_literally, setup_memory,
+            teardown_memory),
+        cmocka_unit_test_setup_teardown(
+            test_store_cert_list_pages_through_search_results, setup_memory,
+            teardown_memory),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
