@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Install everything the tests need on Debian 12, then: format check, a
+# -Werror build with every test (unit, integration, OpenAPI lint), and an
+# ASan+UBSan build running the unit and integration tests again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+export DEBIAN_FRONTEND=noninteractive
+if [ "${WARDEN_SKIP_APT:-0}" != 1 ]; then
+    sudo_if_needed apt-get update -qq
+    # shellcheck disable=SC2046
+    sudo_if_needed apt-get install -y -qq --no-install-recommends \
+        $(grep -hv '^#' deploy/packages.txt tests/packages.txt)
+fi
+
+echo "== format check (clang-format, .clang-format)"
+git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror
+
+jobs=$(nproc)
+echo "== build (-Werror)"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$jobs"
+echo "== tests"
+(cd build && ctest --output-on-failure -j"$jobs")
+
+echo "== build (ASan + UBSan)"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DWARDEN_SANITIZE=ON >/dev/null
+cmake --build build-asan -j"$jobs"
+echo "== tests under ASan + UBSan"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+(cd build-asan && ctest --output-on-failure -j"$jobs" -L 'unit|integration')
