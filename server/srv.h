@@ -61,6 +61,10 @@ enum wd_err srv_config_load(const char *dir, struct srv_config *cfg);
 /* The config as JSON text (for init); caller frees. */
 char *srv_config_dump(const struct srv_config *cfg);
 
+/* Command-line values over the config's; NULL leaves a key as it is. */
+void srv_config_override(struct srv_config *cfg, const char *api_listen,
+                         const char *public_listen, const char *public_url);
+
 /* "http://" + public_listen unless public_url is set. */
 void srv_config_public_url(const struct srv_config *cfg, char *out,
                            size_t outsz);

@@ -199,6 +199,23 @@ srv_config_dump(const struct srv_config *cfg)
     return text;
 }
 
+/* Flags win over warden.conf; NULL leaves the config's value. */
+void
+srv_config_override(struct srv_config *cfg, const char *api_listen,
+                    const char *public_listen, const char *public_url)
+{
+    if (api_listen != NULL) {
+        snprintf(cfg->api_listen, sizeof(cfg->api_listen), "%s", api_listen);
+    }
+    if (public_listen != NULL) {
+        snprintf(cfg->public_listen, sizeof(cfg->public_listen), "%s",
+                 public_listen);
+    }
+    if (public_url != NULL) {
+        snprintf(cfg->public_url, sizeof(cfg->public_url), "%s", public_url);
+    }
+}
+
 /* The base URL certificates point at, without a trailing slash. */
 void
 srv_config_public_url(const struct srv_config *cfg, char *out, size_t outsz)

@@ -162,18 +162,8 @@ srv_init_run(const struct srv_init_opts *opts)
         return WD_E_CA_EXISTS;
     }
     srv_config_defaults(&cfg);
-    if (opts->api_listen != NULL) {
-        snprintf(cfg.api_listen, sizeof(cfg.api_listen), "%s",
-                 opts->api_listen);
-    }
-    if (opts->public_listen != NULL) {
-        snprintf(cfg.public_listen, sizeof(cfg.public_listen), "%s",
-                 opts->public_listen);
-    }
-    if (opts->public_url != NULL) {
-        snprintf(cfg.public_url, sizeof(cfg.public_url), "%s",
-                 opts->public_url);
-    }
+    srv_config_override(&cfg, opts->api_listen, opts->public_listen,
+                        opts->public_url);
     srv_config_public_url(&cfg, public_url, sizeof(public_url));
     rc = make_dir(opts->dir);
     if (rc != WD_OK) {

@@ -142,14 +142,7 @@ srv_serve_run(const struct srv_serve_opts *opts)
     if (rc != WD_OK) {
         goto out;
     }
-    if (opts->api_listen != NULL) {
-        snprintf(cfg.api_listen, sizeof(cfg.api_listen), "%s",
-                 opts->api_listen);
-    }
-    if (opts->public_listen != NULL) {
-        snprintf(cfg.public_listen, sizeof(cfg.public_listen), "%s",
-                 opts->public_listen);
-    }
+    srv_config_override(&cfg, opts->api_listen, opts->public_listen, NULL);
     srv_config_public_url(&cfg, public_url, sizeof(public_url));
     if (srv_addr_parse(cfg.api_listen, &hcfg.api_addr, &hcfg.api_addr_len) !=
             WD_OK ||

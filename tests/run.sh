@@ -11,6 +11,10 @@ if [ "${WARDEN_SKIP_APT:-0}" != 1 ]; then
     # shellcheck disable=SC2046
     sudo_if_needed apt-get install -y -qq --no-install-recommends \
         $(grep -hv '^#' deploy/packages.txt tests/packages.txt)
+    # Node.js for the OpenAPI linter: Debian's only where none is installed
+    # (a Node with its own npm conflicts with Debian's npm package)
+    command -v npm >/dev/null ||
+        sudo_if_needed apt-get install -y -qq --no-install-recommends nodejs npm
 fi
 
 echo "== format check (clang-format, .clang-format)"
