@@ -90,11 +90,17 @@ self_init(const struct srv_serve_opts *opts)
         return rc;
     }
     srv_config_defaults(&cfg);
-    printf("\nTry it (with a CSR in my.csr):\n"
+    /* three lines a new user can paste: a CSR, issuance, verification */
+    printf("\nTry it:\n"
+           "  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+           "-nodes -keyout my.key -out my.csr -subj /CN=my.svc.internal\n"
            "  curl --cacert %s/ca.crt --cert %s/admin.crt --key %s/admin.key "
-           "--data-binary @my.csr https://%s/api/v1/certificates\n\n",
+           "-H 'Accept: application/pem-certificate-chain' --data-binary "
+           "@my.csr -o my.crt https://%s/api/v1/certificates\n"
+           "  openssl verify -CAfile %s/ca.crt -untrusted my.crt my.crt\n\n",
            opts->dir, opts->dir, opts->dir,
-           opts->api_listen != NULL ? opts->api_listen : cfg.api_listen);
+           opts->api_listen != NULL ? opts->api_listen : cfg.api_listen,
+           opts->dir);
     fflush(stdout);
     return WD_OK;
 }

@@ -56,6 +56,13 @@ wd_start "$fresh"
 expect_eq 0 $? "serve starts on an empty dir"
 expect_match "curl --cacert $fresh/ca.crt --cert $fresh/admin.crt --key $fresh/admin.key" \
     "$(cat "$WD_LOG")" "serve prints a ready-to-paste curl command"
+# paste exactly what serve printed: a CSR, issuance, openssl verify
+mkdir -p "$WD_TMP/newuser"
+sed -n '/^Try it:/,/^$/p' "$WD_LOG" | sed -n 's/^  //p' >"$WD_TMP/newuser/try.sh"
+expect_eq 3 "$(wc -l <"$WD_TMP/newuser/try.sh" | tr -d ' ')" "serve prints three commands to try"
+out=$(cd "$WD_TMP/newuser" && bash -e try.sh 2>&1)
+expect_eq 0 $? "the printed commands run as they are"
+expect_eq "my.crt: OK" "$(tail -n1 <<<"$out")" "the printed commands end with a certificate openssl verify accepts"
 out=$(wd_api "$fresh" admin "https://$WD_API/api/v1/ca")
 expect_eq 200 "$(status_of "$out")" "the admin credentials from self-init work"
 expect_eq ecdsa-p256 "$(body_of "$out" | jq -r .key_type)" "self-init uses ecdsa-p256"
