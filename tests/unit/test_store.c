@@ -1,26 +1,20 @@
 /*
  * Unit tests of store/ beyond listing (test_store_list.c): opening and
  * migrations, insert and get, the audit log, and concurrent inserts. Real
- * SQLite throughout: ":memory:" where a test needs nothing else, a file in
- * a fresh temporary directory where it needs WAL, a reopen, or a second
- * connection of its own (plain sqlite3) to look behind the store's back.
+ * SQLite throughout, on the fixtures of store_fixture.c: ":memory:" where a
+ * test needs nothing else, a file in a fresh temporary directory where it
+ * needs WAL, a reopen, or a second connection of its own (plain sqlite3)
+ * to look behind the store's back.
  */
 #include "support.h"
 
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "../../store/store.h"
-
-struct fixture {
-    char dir[256];  /* a fresh temporary directory */
-    char path[300]; /* dir/warden.db */
-    struct store *st;
-};
+#include "store_fixture.h"
 
 /* DER-shaped bytes with a NUL inside, so nothing treats them as text. */
 static uint8_t der_bytes[] = { 0x30, 0x82, 0x00, 0x04, 0x02, 0x00, 0xff, 0x7f };
@@ -28,16 +22,11 @@ static uint8_t der_bytes[] = { 0x30, 0x82, 0x00, 0x04, 0x02, 0x00, 0xff, 0x7f };
 static void
 cert_fill(struct store_cert *c, const char *serial, const char *cn)
 {
-    memset(c, 0, sizeof(*c));
-    snprintf(c->serial, sizeof(c->serial), "%s", serial);
+    store_fixture_cert_fill(c, serial, cn);
     c->der = der_bytes;
     c->der_len = sizeof(der_bytes);
     c->subject = "CN=web.example.com,O=Example";
-    c->cn = (char *)cn;
     c->sans = "DNS:web.example.com, IP:10.0.0.1";
-    c->key_type = "ecdsa-p256";
-    c->profile = "server";
-    c->requester = "admin";
     c->fingerprint = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c"
                      "15b0f00a08";
     c->not_before = 1700000000;
@@ -47,70 +36,9 @@ cert_fill(struct store_cert *c, const char *serial, const char *cn)
     c->revoke_reason = 1;
 }
 
-static int
-setup_file(void **state)
-{
-    struct fixture *f = calloc(1, sizeof(*f));
-    const char *tmp = getenv("TMPDIR");
-
-    if (f == NULL) {
-        return -1;
-    }
-    snprintf(f->dir, sizeof(f->dir), "%s/warden-store-XXXXXX",
-             tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
-    if (mkdtemp(f->dir) == NULL) {
-        free(f);
-        return -1;
-    }
-    snprintf(f->path, sizeof(f->path), "%s/warden.db", f->dir);
-    *state = f;
-    return 0;
-}
-
-static int
-teardown_file(void **state)
-{
-    struct fixture *f = *state;
-    const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
-    char p[320];
-    size_t i;
-
-    store_close(f->st);
-    for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-        snprintf(p, sizeof(p), "%s%s", f->path, suffixes[i]);
-        unlink(p);
-    }
-    rmdir(f->dir);
-    free(f);
-    return 0;
-}
-
-static int
-setup_memory(void **state)
-{
-    struct fixture *f = calloc(1, sizeof(*f));
-
-    if (f == NULL || store_open(":memory:", &f->st) != WD_OK) {
-        free(f);
-        return -1;
-    }
-    *state = f;
-    return 0;
-}
-
-static int
-teardown_memory(void **state)
-{
-    struct fixture *f = *state;
-
-    store_close(f->st);
-    free(f);
-    return 0;
-}
-
 /* A plain connection to the fixture's file, beside the store's own. */
 static sqlite3 *
-raw_open(const struct fixture *f)
+raw_open(const struct store_fixture *f)
 {
     sqlite3 *db = NULL;
 
@@ -149,7 +77,7 @@ raw_text(sqlite3 *db, const char *sql, char *buf, size_t size)
 static void
 test_store_open_brings_fresh_file_to_schema_version(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     sqlite3 *db;
 
     assert_true(store_schema_version() >= 1);
@@ -163,7 +91,7 @@ test_store_open_brings_fresh_file_to_schema_version(void **state)
 static void
 test_store_open_brings_memory_db_to_a_working_schema(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct store_cert c;
     struct store_cert *got = NULL;
 
@@ -176,7 +104,7 @@ test_store_open_brings_memory_db_to_a_working_schema(void **state)
 static void
 test_store_open_puts_file_db_in_wal_mode(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     char mode[16];
     sqlite3 *db;
 
@@ -190,7 +118,7 @@ test_store_open_puts_file_db_in_wal_mode(void **state)
 static void
 test_store_open_of_existing_file_is_idempotent(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct store_cert c;
     struct store_cert *got = NULL;
     int64_t n = -1;
@@ -221,7 +149,7 @@ test_store_open_of_existing_file_is_idempotent(void **state)
 static void
 test_store_open_refuses_database_newer_than_build(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     char sql[64];
     sqlite3 *db;
 
@@ -241,7 +169,7 @@ test_store_open_refuses_database_newer_than_build(void **state)
 static void
 test_store_open_refuses_a_file_that_is_not_a_database(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     FILE *fp = fopen(f->path, "w");
 
     assert_non_null(fp);
@@ -256,7 +184,7 @@ test_store_open_refuses_a_file_that_is_not_a_database(void **state)
 static void
 test_store_open_reports_missing_directory_as_io_error(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     char path[320];
 
     snprintf(path, sizeof(path), "%s/absent/warden.db", f->dir);
@@ -267,7 +195,7 @@ test_store_open_reports_missing_directory_as_io_error(void **state)
 static void
 test_store_cert_insert_then_get_round_trips_every_field(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct store_cert c;
     struct store_cert *got = NULL;
 
@@ -298,7 +226,7 @@ test_store_cert_insert_then_get_round_trips_every_field(void **state)
 static void
 test_store_cert_insert_keeps_absent_cn_and_empty_sans(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct store_cert c;
     struct store_cert *got = NULL;
 
@@ -314,7 +242,7 @@ test_store_cert_insert_keeps_absent_cn_and_empty_sans(void **state)
 static void
 test_store_cert_insert_rejects_duplicate_serial(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct store_cert c;
     struct store_cert *got = NULL;
     int64_t n = -1;
@@ -346,7 +274,7 @@ test_store_cert_insert_rejects_duplicate_serial(void **state)
 static void
 test_store_cert_insert_rejects_incomplete_certificate(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct store_cert c;
     int64_t n = -1;
 
@@ -377,7 +305,7 @@ test_store_cert_insert_rejects_incomplete_certificate(void **state)
 static void
 test_store_cert_insert_is_committed_when_it_returns(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct store_cert c;
     sqlite3 *db;
 
@@ -394,7 +322,7 @@ test_store_cert_insert_is_committed_when_it_returns(void **state)
 static void
 test_store_cert_insert_reports_held_write_lock_as_unavailable(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct store_cert c;
     struct store_cert *got = NULL;
     sqlite3 *db;
@@ -415,7 +343,7 @@ test_store_cert_insert_reports_held_write_lock_as_unavailable(void **state)
 static void
 test_store_cert_get_reports_absent_serial_as_not_found(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct store_cert *got = NULL;
 
     assert_wd_err(store_cert_get(f->st, "0123", &got), WD_E_NOT_FOUND);
@@ -439,7 +367,7 @@ test_store_cert_free_and_list_free_accept_null(void **state)
 static void
 test_store_cert_insert_writes_issue_audit_event(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct store_cert c;
     char text[64];
     int64_t n = -1;
@@ -468,7 +396,7 @@ test_store_cert_insert_writes_issue_audit_event(void **state)
 static void
 test_store_audit_append_counts_events_by_serial(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct store_audit_event ev = { 0 };
     int64_t n = -1;
 
@@ -497,7 +425,7 @@ test_store_audit_append_counts_events_by_serial(void **state)
 static void
 test_store_audit_append_rejects_incomplete_event(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct store_audit_event ev = { 0 };
     int64_t n = -1;
 
@@ -512,7 +440,7 @@ test_store_audit_append_rejects_incomplete_event(void **state)
 static void
 test_store_audit_refuses_update_and_delete(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct store_cert c;
     char *msg = NULL;
     char text[64];
@@ -579,7 +507,7 @@ writer_run(void *arg)
 static void
 test_store_cert_insert_from_many_threads_keeps_every_row(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct writer w[WRITERS];
     pthread_t t[WRITERS];
     char check[64];
@@ -623,63 +551,63 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
-            test_store_open_brings_fresh_file_to_schema_version, setup_file,
-            teardown_file),
+            test_store_open_brings_fresh_file_to_schema_version,
+            store_fixture_setup_file, store_fixture_teardown_file),
         cmocka_unit_test_setup_teardown(
-            test_store_open_brings_memory_db_to_a_working_schema, setup_memory,
-            teardown_memory),
+            test_store_open_brings_memory_db_to_a_working_schema,
+            store_fixture_setup_memory, store_fixture_teardown_memory),
         cmocka_unit_test_setup_teardown(
-            test_store_open_puts_file_db_in_wal_mode, setup_file,
-            teardown_file),
+            test_store_open_puts_file_db_in_wal_mode, store_fixture_setup_file,
+            store_fixture_teardown_file),
         cmocka_unit_test_setup_teardown(
-            test_store_open_of_existing_file_is_idempotent, setup_file,
-            teardown_file),
+            test_store_open_of_existing_file_is_idempotent,
+            store_fixture_setup_file, store_fixture_teardown_file),
         cmocka_unit_test_setup_teardown(
-            test_store_open_refuses_database_newer_than_build, setup_file,
-            teardown_file),
+            test_store_open_refuses_database_newer_than_build,
+            store_fixture_setup_file, store_fixture_teardown_file),
         cmocka_unit_test_setup_teardown(
-            test_store_open_refuses_a_file_that_is_not_a_database, setup_file,
-            teardown_file),
+            test_store_open_refuses_a_file_that_is_not_a_database,
+            store_fixture_setup_file, store_fixture_teardown_file),
         cmocka_unit_test_setup_teardown(
-            test_store_open_reports_missing_directory_as_io_error, setup_file,
-            teardown_file),
+            test_store_open_reports_missing_directory_as_io_error,
+            store_fixture_setup_file, store_fixture_teardown_file),
         cmocka_unit_test_setup_teardown(
             test_store_cert_insert_then_get_round_trips_every_field,
-            setup_memory, teardown_memory),
+            store_fixture_setup_memory, store_fixture_teardown_memory),
         cmocka_unit_test_setup_teardown(
-            test_store_cert_insert_keeps_absent_cn_and_empty_sans, setup_memory,
-            teardown_memory),
+            test_store_cert_insert_keeps_absent_cn_and_empty_sans,
+            store_fixture_setup_memory, store_fixture_teardown_memory),
         cmocka_unit_test_setup_teardown(
-            test_store_cert_insert_rejects_duplicate_serial, setup_file,
-            teardown_file),
+            test_store_cert_insert_rejects_duplicate_serial,
+            store_fixture_setup_file, store_fixture_teardown_file),
         cmocka_unit_test_setup_teardown(
-            test_store_cert_insert_rejects_incomplete_certificate, setup_memory,
-            teardown_memory),
+            test_store_cert_insert_rejects_incomplete_certificate,
+            store_fixture_setup_memory, store_fixture_teardown_memory),
         cmocka_unit_test_setup_teardown(
-            test_store_cert_insert_is_committed_when_it_returns, setup_file,
-            teardown_file),
+            test_store_cert_insert_is_committed_when_it_returns,
+            store_fixture_setup_file, store_fixture_teardown_file),
         cmocka_unit_test_setup_teardown(
             test_store_cert_insert_reports_held_write_lock_as_unavailable,
-            setup_file, teardown_file),
+            store_fixture_setup_file, store_fixture_teardown_file),
         cmocka_unit_test_setup_teardown(
             test_store_cert_get_reports_absent_serial_as_not_found,
-            setup_memory, teardown_memory),
+            store_fixture_setup_memory, store_fixture_teardown_memory),
         cmocka_unit_test(test_store_cert_free_and_list_free_accept_null),
         cmocka_unit_test_setup_teardown(
-            test_store_cert_insert_writes_issue_audit_event, setup_file,
-            teardown_file),
+            test_store_cert_insert_writes_issue_audit_event,
+            store_fixture_setup_file, store_fixture_teardown_file),
         cmocka_unit_test_setup_teardown(
-            test_store_audit_append_counts_events_by_serial, setup_memory,
-            teardown_memory),
+            test_store_audit_append_counts_events_by_serial,
+            store_fixture_setup_memory, store_fixture_teardown_memory),
         cmocka_unit_test_setup_teardown(
-            test_store_audit_append_rejects_incomplete_event, setup_memory,
-            teardown_memory),
+            test_store_audit_append_rejects_incomplete_event,
+            store_fixture_setup_memory, store_fixture_teardown_memory),
         cmocka_unit_test_setup_teardown(
-            test_store_audit_refuses_update_and_delete, setup_file,
-            teardown_file),
+            test_store_audit_refuses_update_and_delete,
+            store_fixture_setup_file, store_fixture_teardown_file),
         cmocka_unit_test_setup_teardown(
             test_store_cert_insert_from_many_threads_keeps_every_row,
-            setup_file, teardown_file),
+            store_fixture_setup_file, store_fixture_teardown_file),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

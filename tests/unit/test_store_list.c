@@ -3,28 +3,22 @@
  * pages that visit every row once, the status and expiry filters, and the
  * q search on CN, SANs and serial, through the trigram index for three or
  * more characters and LIKE below that, with the user's text always
- * literal. Real SQLite; revocations are written by a plain sqlite3
- * connection to the same file, as the store has no revoke call yet.
+ * literal. Real SQLite (fixtures in store_fixture.c); revocations are written
+ * by a plain sqlite3 connection to the same file, as the store has no revoke
+ * call yet.
  */
 #include "support.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "../../store/store.h"
+#include "store_fixture.h"
 
 /* The clock of every status test: 2023-11-14T22:13:20Z. */
 #define NOW 1700000000
 #define DAY 86400
-
-struct fixture {
-    char dir[256];  /* a fresh temporary directory */
-    char path[300]; /* dir/warden.db */
-    struct store *st;
-};
 
 static uint8_t der_bytes[] = { 0x30, 0x03, 0x02, 0x01, 0x00 };
 
@@ -32,16 +26,11 @@ static void
 cert_fill(struct store_cert *c, const char *serial, const char *cn,
           const char *sans, int64_t not_after)
 {
-    memset(c, 0, sizeof(*c));
-    snprintf(c->serial, sizeof(c->serial), "%s", serial);
+    store_fixture_cert_fill(c, serial, cn);
     c->der = der_bytes;
     c->der_len = sizeof(der_bytes);
     c->subject = "O=Example";
-    c->cn = (char *)cn;
     c->sans = (char *)sans;
-    c->key_type = "ecdsa-p256";
-    c->profile = "server";
-    c->requester = "admin";
     c->fingerprint = "00";
     c->not_before = NOW - 100 * DAY;
     c->not_after = not_after;
@@ -56,72 +45,6 @@ insert(struct store *st, const char *serial, const char *cn, const char *sans,
 
     cert_fill(&c, serial, cn, sans, not_after);
     assert_wd_err(store_cert_insert(st, &c, "admin"), WD_OK);
-}
-
-static int
-setup_file(void **state)
-{
-    struct fixture *f = calloc(1, sizeof(*f));
-    const char *tmp = getenv("TMPDIR");
-
-    if (f == NULL) {
-        return -1;
-    }
-    snprintf(f->dir, sizeof(f->dir), "%s/warden-store-XXXXXX",
-             tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
-    if (mkdtemp(f->dir) == NULL) {
-        free(f);
-        return -1;
-    }
-    snprintf(f->path, sizeof(f->path), "%s/warden.db", f->dir);
-    if (store_open(f->path, &f->st) != WD_OK) {
-        rmdir(f->dir);
-        free(f);
-        return -1;
-    }
-    *state = f;
-    return 0;
-}
-
-static int
-teardown_file(void **state)
-{
-    struct fixture *f = *state;
-    const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
-    char p[320];
-    size_t i;
-
-    store_close(f->st);
-    for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-        snprintf(p, sizeof(p), "%s%s", f->path, suffixes[i]);
-        unlink(p);
-    }
-    rmdir(f->dir);
-    free(f);
-    return 0;
-}
-
-static int
-setup_memory(void **state)
-{
-    struct fixture *f = calloc(1, sizeof(*f));
-
-    if (f == NULL || store_open(":memory:", &f->st) != WD_OK) {
-        free(f);
-        return -1;
-    }
-    *state = f;
-    return 0;
-}
-
-static int
-teardown_memory(void **state)
-{
-    struct fixture *f = *state;
-
-    store_close(f->st);
-    free(f);
-    return 0;
 }
 
 /* A query as the API builds it: any status, first page, generous limit. */
@@ -169,7 +92,7 @@ search(struct store *st, const char *term, char *buf, size_t size)
 static void
 test_store_cert_list_returns_newest_first(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct store_query q = query();
     char buf[256];
 
@@ -182,7 +105,7 @@ test_store_cert_list_returns_newest_first(void **state)
 static void
 test_store_cert_list_of_empty_store_is_one_empty_page(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct store_query q = query();
     struct store_cert_list l = { 0 };
 
@@ -195,7 +118,7 @@ test_store_cert_list_of_empty_store_is_one_empty_page(void **state)
 static void
 test_store_cert_list_pages_visit_every_row_once_in_order(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct store_query q = query();
     struct store_cert_list l = { 0 };
     bool seen[250] = { false };
@@ -238,7 +161,7 @@ test_store_cert_list_pages_visit_every_row_once_in_order(void **state)
 static void
 test_store_cert_list_exact_page_ends_with_next_cursor_zero(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct store_query q = query();
     struct store_cert_list l = { 0 };
 
@@ -267,7 +190,7 @@ test_store_cert_list_exact_page_ends_with_next_cursor_zero(void **state)
 static void
 test_store_cert_list_rejects_limit_outside_range(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct store_query q = query();
     struct store_cert_list l = { 0 };
 
@@ -285,7 +208,7 @@ test_store_cert_list_rejects_limit_outside_range(void **state)
 static void
 test_store_cert_list_rejects_negative_cursor(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct store_query q = query();
     struct store_cert_list l = { 0 };
 
@@ -297,7 +220,7 @@ test_store_cert_list_rejects_negative_cursor(void **state)
 static void
 test_store_cert_list_rejects_bad_status_window_and_term(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct store_query q = query();
     struct store_cert_list l = { 0 };
     char term[WD_MAX_QUERY_TERM + 2];
@@ -316,7 +239,7 @@ test_store_cert_list_rejects_bad_status_window_and_term(void **state)
 
 /* One row per status at NOW, in insertion order: */
 static void
-insert_statuses(const struct fixture *f)
+insert_statuses(const struct store_fixture *f)
 {
     sqlite3 *db = NULL;
 
@@ -340,7 +263,7 @@ insert_statuses(const struct fixture *f)
 static void
 test_store_cert_list_filters_each_status(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct store_query q = query();
     char buf[256];
 
@@ -357,7 +280,7 @@ test_store_cert_list_filters_each_status(void **state)
 static void
 test_store_cert_list_filters_expiring_within_window(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct store_query q = query();
     char buf[256];
 
@@ -378,7 +301,7 @@ test_store_cert_list_filters_expiring_within_window(void **state)
 static void
 test_store_cert_list_window_alone_filters_expiring(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct store_query q = query();
     char buf[256];
 
@@ -392,7 +315,7 @@ test_store_cert_list_window_alone_filters_expiring(void **state)
 static void
 test_store_cert_list_combines_status_and_q(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct store_query q = query();
     char buf[256];
 
@@ -423,7 +346,7 @@ insert_names(struct store *st)
 static void
 test_store_cert_list_q_matches_cn_case_insensitively(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     char buf[256];
 
     insert_names(f->st);
@@ -436,7 +359,7 @@ test_store_cert_list_q_matches_cn_case_insensitively(void **state)
 static void
 test_store_cert_list_q_matches_a_san(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     char buf[256];
 
     insert_names(f->st);
@@ -449,7 +372,7 @@ test_store_cert_list_q_matches_a_san(void **state)
 static void
 test_store_cert_list_q_matches_serial_substring(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     char buf[256];
 
     insert_names(f->st);
@@ -463,7 +386,7 @@ test_store_cert_list_q_matches_serial_substring(void **state)
 static void
 test_store_cert_list_q_finds_nothing_for_absent_text(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     char buf[256];
 
     insert_names(f->st);
@@ -476,7 +399,7 @@ test_store_cert_list_q_finds_nothing_for_absent_text(void **state)
 static void
 test_store_cert_list_short_q_matches_substrings(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     char buf[256];
 
     insert_names(f->st);
@@ -489,7 +412,7 @@ test_store_cert_list_short_q_matches_substrings(void **state)
 static void
 test_store_cert_list_q_treats_percent_and_underscore_literally(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     char buf[256];
 
     insert_names(f->st);
@@ -509,7 +432,7 @@ test_store_cert_list_q_treats_percent_and_underscore_literally(void **state)
 static void
 test_store_cert_list_q_treats_fts_syntax_literally(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     char buf[256];
 
     insert_names(f->st);
@@ -524,7 +447,7 @@ test_store_cert_list_q_treats_fts_syntax_literally(void **state)
 static void
 test_store_cert_list_pages_through_search_results(void **state)
 {
-    struct fixture *f = *state;
+    struct store_fixture *f = *state;
     struct store_query q = query();
     struct store_cert_list l = { 0 };
     char serial[8];
@@ -561,61 +484,62 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
-            test_store_cert_list_returns_newest_first, setup_memory,
-            teardown_memory),
+            test_store_cert_list_returns_newest_first,
+            store_fixture_setup_memory, store_fixture_teardown_memory),
         cmocka_unit_test_setup_teardown(
-            test_store_cert_list_of_empty_store_is_one_empty_page, setup_memory,
-            teardown_memory),
+            test_store_cert_list_of_empty_store_is_one_empty_page,
+            store_fixture_setup_memory, store_fixture_teardown_memory),
         cmocka_unit_test_setup_teardown(
             test_store_cert_list_pages_visit_every_row_once_in_order,
-            setup_memory, teardown_memory),
+            store_fixture_setup_memory, store_fixture_teardown_memory),
         cmocka_unit_test_setup_teardown(
             test_store_cert_list_exact_page_ends_with_next_cursor_zero,
-            setup_memory, teardown_memory),
+            store_fixture_setup_memory, store_fixture_teardown_memory),
         cmocka_unit_test_setup_teardown(
-            test_store_cert_list_rejects_limit_outside_range, setup_memory,
-            teardown_memory),
+            test_store_cert_list_rejects_limit_outside_range,
+            store_fixture_setup_memory, store_fixture_teardown_memory),
         cmocka_unit_test_setup_teardown(
-            test_store_cert_list_rejects_negative_cursor, setup_memory,
-            teardown_memory),
+            test_store_cert_list_rejects_negative_cursor,
+            store_fixture_setup_memory, store_fixture_teardown_memory),
         cmocka_unit_test_setup_teardown(
             test_store_cert_list_rejects_bad_status_window_and_term,
-            setup_memory, teardown_memory),
+            store_fixture_setup_memory, store_fixture_teardown_memory),
         cmocka_unit_test_setup_teardown(
-            test_store_cert_list_filters_each_status, setup_file,
-            teardown_file),
+            test_store_cert_list_filters_each_status,
+            store_fixture_setup_file_open, store_fixture_teardown_file),
         cmocka_unit_test_setup_teardown(
-            test_store_cert_list_filters_expiring_within_window, setup_file,
-            teardown_file),
+            test_store_cert_list_filters_expiring_within_window,
+            store_fixture_setup_file_open, store_fixture_teardown_file),
         cmocka_unit_test_setup_teardown(
-            test_store_cert_list_window_alone_filters_expiring, setup_file,
-            teardown_file),
+            test_store_cert_list_window_alone_filters_expiring,
+            store_fixture_setup_file_open, store_fixture_teardown_file),
         cmocka_unit_test_setup_teardown(
-            test_store_cert_list_combines_status_and_q, setup_file,
-            teardown_file),
+            test_store_cert_list_combines_status_and_q,
+            store_fixture_setup_file_open, store_fixture_teardown_file),
         cmocka_unit_test_setup_teardown(
-            test_store_cert_list_q_matches_cn_case_insensitively, setup_memory,
-            teardown_memory),
+            test_store_cert_list_q_matches_cn_case_insensitively,
+            store_fixture_setup_memory, store_fixture_teardown_memory),
         cmocka_unit_test_setup_teardown(test_store_cert_list_q_matches_a_san,
-                                        setup_memory, teardown_memory),
+                                        store_fixture_setup_memory,
+                                        store_fixture_teardown_memory),
         cmocka_unit_test_setup_teardown(
-            test_store_cert_list_q_matches_serial_substring, setup_memory,
-            teardown_memory),
+            test_store_cert_list_q_matches_serial_substring,
+            store_fixture_setup_memory, store_fixture_teardown_memory),
         cmocka_unit_test_setup_teardown(
-            test_store_cert_list_q_finds_nothing_for_absent_text, setup_memory,
-            teardown_memory),
+            test_store_cert_list_q_finds_nothing_for_absent_text,
+            store_fixture_setup_memory, store_fixture_teardown_memory),
         cmocka_unit_test_setup_teardown(
-            test_store_cert_list_short_q_matches_substrings, setup_memory,
-            teardown_memory),
+            test_store_cert_list_short_q_matches_substrings,
+            store_fixture_setup_memory, store_fixture_teardown_memory),
         cmocka_unit_test_setup_teardown(
             test_store_cert_list_q_treats_percent_and_underscore_literally,
-            setup_memory, teardown_memory),
+            store_fixture_setup_memory, store_fixture_teardown_memory),
         cmocka_unit_test_setup_teardown(
-            test_store_cert_list_q_treats_fts_syntax_literally, setup_memory,
-            teardown_memory),
+            test_store_cert_list_q_treats_fts_syntax_literally,
+            store_fixture_setup_memory, store_fixture_teardown_memory),
         cmocka_unit_test_setup_teardown(
-            test_store_cert_list_pages_through_search_results, setup_memory,
-            teardown_memory),
+            test_store_cert_list_pages_through_search_results,
+            store_fixture_setup_memory, store_fixture_teardown_memory),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

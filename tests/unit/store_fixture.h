@@ -1,0 +1,38 @@
+/*
+ * The fixture shared by the store unit tests (test_store.c,
+ * test_store_list.c): a store on ":memory:", or a warden.db in a fresh
+ * temporary directory that teardown removes with its -wal, -shm and
+ * -journal companions. Setups and teardowns are cmocka's, taking the
+ * test's state; certificates start from store_fixture_cert_fill.
+ */
+#ifndef WD_TEST_STORE_FIXTURE_H
+#define WD_TEST_STORE_FIXTURE_H
+
+#include "../../store/store.h"
+
+struct store_fixture {
+    char dir[256];    /* a fresh temporary directory; "" on :memory: */
+    char path[300];   /* dir/warden.db */
+    struct store *st; /* NULL until opened; closed by teardown */
+};
+
+/* A fixture with dir and path but no store, for tests that open it. */
+int store_fixture_setup_file(void **state);
+
+/* A fixture with dir and path, and st open on path. */
+int store_fixture_setup_file_open(void **state);
+
+/* Closes st and removes path, its companions and dir. */
+int store_fixture_teardown_file(void **state);
+
+/* A fixture with st open on ":memory:". */
+int store_fixture_setup_memory(void **state);
+
+/* Closes st. */
+int store_fixture_teardown_memory(void **state);
+
+/* Zeroes c, then sets serial, cn and the fields every store test shares. */
+void store_fixture_cert_fill(struct store_cert *c, const char *serial,
+                             const char *cn);
+
+#endif
