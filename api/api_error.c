@@ -44,6 +44,8 @@ static const struct api_err_row {
     { WD_E_FORBIDDEN, 403, "forbidden" },
     { WD_E_NAME_NOT_ALLOWED, 403, "name_not_allowed" },
     { WD_E_ALREADY_REVOKED, 409, "already_revoked" },
+    { WD_E_BAD_REASON, 400, "invalid_reason" },
+    { WD_E_OCSP_MALFORMED, 400, "malformed_ocsp_request" },
     { WD_E_CONFLICT, 409, "conflict" },
     { WD_E_CA_EXISTS, 409, "ca_exists" },
     { WD_E_NO_CA, 500, "internal_error" },

@@ -109,4 +109,50 @@ enum wd_err store_audit_append(struct store *st,
 enum wd_err store_audit_count(struct store *st, const char *serial,
                               int64_t *out);
 
+/*
+ * Revoke one certificate: sets revoked_at and reason, appends a "revoke"
+ * audit event and bumps the "revocations" counter, in one transaction,
+ * durable before WD_OK. WD_E_NOT_FOUND, WD_E_ALREADY_REVOKED (nothing
+ * written). On WD_OK *out (if out != NULL) is the updated row.
+ */
+enum wd_err store_cert_revoke(struct store *st, const char *serial, int reason,
+                              int64_t at, const char *actor,
+                              struct store_cert **out);
+
+/* Called per revoked certificate; a non-WD_OK return stops the walk. */
+typedef enum wd_err store_revoked_fn(void *ctx, const char *serial,
+                                     int64_t revoked_at, int reason,
+                                     int64_t not_after);
+
+/*
+ * Walk every revoked certificate whose not_after >= keep_after (0 = all),
+ * in ascending serial order, from one consistent snapshot, without
+ * loading them all in memory. Returns the callback's error if it stops.
+ */
+enum wd_err store_revoked_foreach(struct store *st, int64_t keep_after,
+                                  store_revoked_fn *fn, void *ctx);
+
+/*
+ * What OCSP needs about one serial, without the DER: found is false for
+ * a serial never issued.
+ */
+struct store_cert_state {
+    bool found;
+    int64_t not_after;
+    int64_t revoked_at; /* 0 when not revoked */
+    int revoke_reason;
+};
+
+enum wd_err store_cert_state_get(struct store *st, const char *serial,
+                                 struct store_cert_state *out);
+
+/*
+ * Durable named counters (meta table). _next increments and returns the
+ * new value (first call gives 1), committed before WD_OK: CRL numbers
+ * never repeat, even across a crash. _get reads (0 when never set).
+ */
+enum wd_err store_counter_next(struct store *st, const char *name,
+                               int64_t *out);
+enum wd_err store_counter_get(struct store *st, const char *name, int64_t *out);
+
 #endif

@@ -45,6 +45,9 @@ static const char *const sentences[WD_E__COUNT] = {
     [WD_E_NAME_NOT_ALLOWED] = "a requested name is outside what this "
                               "identity may request",
     [WD_E_ALREADY_REVOKED] = "the certificate is already revoked",
+    [WD_E_BAD_REASON] = "unknown revocation reason (RFC 5280 names such as "
+                        "keyCompromise; certificateHold is not used)",
+    [WD_E_OCSP_MALFORMED] = "not a well-formed OCSP request",
     [WD_E_CONFLICT] = "the object already exists",
     [WD_E_CA_EXISTS] = "a CA already exists in this directory",
     [WD_E_NO_CA] = "the directory holds an incomplete CA",

@@ -199,4 +199,165 @@ enum wd_err pki_ca_create(const struct pki_ca_new_opts *opts,
                           struct pki_ca_new *out);
 void pki_ca_new_clear(struct pki_ca_new *n); /* wipes the keys */
 
+/* ---- CRLs (pki_crl.c, on the DER writer in pki_der.c) ---- */
+
+/* RFC 5280 5.3.1 CRLReason codes we use; certificateHold is never used. */
+enum pki_reason {
+    PKI_REASON_UNSPECIFIED = 0,
+    PKI_REASON_KEY_COMPROMISE = 1,
+    PKI_REASON_CA_COMPROMISE = 2,
+    PKI_REASON_AFFILIATION_CHANGED = 3,
+    PKI_REASON_SUPERSEDED = 4,
+    PKI_REASON_CESSATION_OF_OPERATION = 5,
+    PKI_REASON_CERTIFICATE_HOLD = 6,
+    PKI_REASON_PRIVILEGE_WITHDRAWN = 9,
+};
+
+/* RFC 5280 names ("keyCompromise"); false for unknown or certificateHold. */
+bool pki_reason_parse(const char *name, enum pki_reason *out);
+const char *pki_reason_name(int reason); /* "unspecified" for unknown */
+
+/*
+ * A CRL built in one streaming pass: begin, add each entry, finish. The
+ * TBSCertList is encoded by our DER writer (GnuTLS's own CRL builder is
+ * quadratic in the entry count), then signed by the issuer's key.
+ */
+struct pki_crl_builder;
+
+struct pki_crl_params {
+    uint64_t number;    /* CRLNumber, strictly increasing per issuer */
+    time_t this_update; /* seconds, UTC */
+    time_t next_update; /* seconds, UTC */
+};
+
+/* A CRL of the intermediate (signed by the signer). Caller owns *out. */
+enum wd_err pki_crl_begin(const struct pki_ca *ca,
+                          const struct pki_crl_params *params,
+                          struct pki_crl_builder **out);
+
+/*
+ * A CRL of any CA whose certificate and key are given as PEM (the root's
+ * CRL, signed by init or by `warden root-crl` with the offline key).
+ */
+enum wd_err pki_crl_begin_with_key(const char *issuer_pem,
+                                   const char *issuer_key_pem,
+                                   const struct pki_crl_params *params,
+                                   struct pki_crl_builder **out);
+
+/* One revoked serial (hex as stored); reason < 0 leaves reasonCode out. */
+enum wd_err pki_crl_add(struct pki_crl_builder *b, const char *serial_hex,
+                        time_t revoked_at, int reason);
+
+/* Sign and return the CRL as DER (caller frees *der); frees b. */
+enum wd_err pki_crl_finish(struct pki_crl_builder *b, uint8_t **der,
+                           size_t *der_len);
+
+/* Free a builder that will not be finished. Accepts NULL. */
+void pki_crl_abort(struct pki_crl_builder *b);
+
+/* The entries of an existing CRL (e.g. the root's, to re-sign it). */
+struct pki_crl_info {
+    uint64_t number;
+    time_t this_update;
+    time_t next_update;
+    struct pki_crl_info_entry {
+        char serial[WD_MAX_SERIAL_HEX + 1];
+        time_t revoked_at;
+        int reason; /* -1 when absent */
+    } * entries;
+    size_t n_entries;
+};
+
+/* Parse and verify a DER CRL against issuer_pem. Caller frees entries. */
+enum wd_err pki_crl_read(const uint8_t *der, size_t len, const char *issuer_pem,
+                         struct pki_crl_info *out);
+void pki_crl_info_clear(struct pki_crl_info *info);
+
+/* PEM armour for DER ("X509 CRL", "CERTIFICATE"). Caller frees *pem. */
+enum wd_err pki_der_to_pem(const char *label, const uint8_t *der, size_t len,
+                           char **pem);
+
+/* ---- OCSP (pki_ocsp_*.c: requests with GnuTLS, responses with
+ * libtasn1 from an ASN.1 module of RFC 6960) ---- */
+
+/* Who signs OCSP responses: a delegated responder or the intermediate. */
+struct pki_ocsp_responder;
+
+/*
+ * cert_pem/key_pem: a delegated responder certificate issued by the
+ * intermediate (id-kp-OCSPSigning); both NULL: sign with the intermediate.
+ * Caller owns *out.
+ */
+enum wd_err pki_ocsp_responder_new(const struct pki_ca *ca,
+                                   const char *cert_pem, const char *key_pem,
+                                   struct pki_ocsp_responder **out);
+void pki_ocsp_responder_free(struct pki_ocsp_responder *r);
+time_t pki_ocsp_responder_not_after(const struct pki_ocsp_responder *r);
+
+/*
+ * Issue a delegated OCSP responder certificate: id-kp-OCSPSigning,
+ * id-pkix-ocsp-nocheck, keyUsage digitalSignature, a fresh key of the
+ * intermediate's type, validity_s long. The caller records *cert in the
+ * store and writes *key_pem (mode 0600; wipe it). Caller owns both.
+ */
+enum wd_err pki_ocsp_responder_issue(const struct pki_ca *ca, time_t now,
+                                     uint64_t validity_s, char **key_pem,
+                                     struct pki_cert **cert);
+
+/* RFC 6960 4.2.1 OCSPResponseStatus values we send. */
+enum pki_ocsp_error {
+    PKI_OCSP_MALFORMED_REQUEST = 1,
+    PKI_OCSP_INTERNAL_ERROR = 2,
+    PKI_OCSP_TRY_LATER = 3,
+    PKI_OCSP_UNAUTHORIZED = 6,
+};
+
+#define PKI_OCSP_MAX_NONCE 128
+
+/* One parsed OCSP request (exactly one CertID). */
+struct pki_ocsp_req {
+    char serial[WD_MAX_SERIAL_HEX + 1]; /* as we store serials */
+    bool ours;            /* CertID names our intermediate (name+key hash) */
+    int hash;             /* gnutls_digest_algorithm_t of the CertID */
+    uint8_t cert_id[512]; /* the CertID DER, echoed in the response */
+    size_t cert_id_len;
+    bool has_nonce;
+    uint8_t nonce[PKI_OCSP_MAX_NONCE]; /* the nonce extension's value */
+    size_t nonce_len;
+};
+
+/*
+ * Parse a DER OCSPRequest. WD_E_OCSP_MALFORMED for anything that is not
+ * one well-formed request with one CertID (SHA-1 or SHA-256) and a nonce
+ * of at most PKI_OCSP_MAX_NONCE bytes. A CertID of another issuer parses
+ * fine with ours = false (the caller answers unauthorized).
+ */
+enum wd_err pki_ocsp_req_parse(const struct pki_ca *ca, const uint8_t *der,
+                               size_t len, struct pki_ocsp_req *out);
+
+enum pki_ocsp_status { PKI_OCSP_GOOD, PKI_OCSP_REVOKED, PKI_OCSP_UNKNOWN };
+
+struct pki_ocsp_answer {
+    enum pki_ocsp_status status;
+    time_t revoked_at;  /* with REVOKED, seconds, UTC */
+    int reason;         /* with REVOKED; -1 leaves it out */
+    time_t produced_at; /* seconds, UTC */
+    time_t this_update;
+    time_t next_update; /* 0 leaves it out */
+};
+
+/*
+ * A signed OCSPResponse (successful, id-pkix-ocsp-basic) for req: the
+ * CertID echoed, responder ID by key hash, the nonce echoed when req has
+ * one, the responder certificate included when delegated. Caller frees.
+ */
+enum wd_err pki_ocsp_resp_build(const struct pki_ocsp_responder *r,
+                                const struct pki_ocsp_req *req,
+                                const struct pki_ocsp_answer *a, uint8_t **der,
+                                size_t *der_len);
+
+/* An unsigned error OCSPResponse (just the status). Caller frees. */
+enum wd_err pki_ocsp_resp_error(enum pki_ocsp_error status, uint8_t **der,
+                                size_t *der_len);
+
 #endif
