@@ -119,7 +119,11 @@ enum wd_err store_cert_revoke(struct store *st, const char *serial, int reason,
                               int64_t at, const char *actor,
                               struct store_cert **out);
 
-/* Called per revoked certificate; a non-WD_OK return stops the walk. */
+/*
+ * Called per revoked certificate; a non-WD_OK return stops the walk.
+ * serial points into SQLite's row: valid only during the call (copy it to
+ * keep it). fn must not call into the store: the walk holds a connection.
+ */
 typedef enum wd_err store_revoked_fn(void *ctx, const char *serial,
                                      int64_t revoked_at, int reason,
                                      int64_t not_after);
@@ -146,10 +150,14 @@ struct store_cert_state {
 enum wd_err store_cert_state_get(struct store *st, const char *serial,
                                  struct store_cert_state *out);
 
+/* The counter store_cert_revoke adds one to. */
+#define STORE_COUNTER_REVOCATIONS "revocations"
+
 /*
  * Durable named counters (meta table). _next increments and returns the
  * new value (first call gives 1), committed before WD_OK: CRL numbers
  * never repeat, even across a crash. _get reads (0 when never set).
+ * Names are 1 to 64 characters of [a-z0-9_.-].
  */
 enum wd_err store_counter_next(struct store *st, const char *name,
                                int64_t *out);

@@ -1,8 +1,9 @@
 /*
  * The inventory: insert an issued certificate together with its audit
- * event, get one by serial, list a page newest first. A page is keyset
- * paginated on id (id < cursor, never OFFSET), filtered by status against
- * the caller's clock, and searched through the trigram index
+ * event, get one by serial (whole, or the few columns OCSP reads), revoke
+ * one with its audit event and counter, list a page newest first. A page is
+ * keyset paginated on id (id < cursor, never OFFSET), filtered by status
+ * against the caller's clock, and searched through the trigram index
  * certificates_fts when the term is long enough for it. Each listing's SQL
  * is glued from fixed fragments, every value bound, and prepared once per
  * connection.
@@ -30,6 +31,33 @@ static const char sql_insert[] =
 
 static const char sql_get[] =
     "SELECT " CERT_COLUMNS " FROM certificates c WHERE c.serial = ?1";
+
+/* Only a live row changes: revoking twice leaves the first revocation. */
+static const char sql_revoke[] =
+    "UPDATE certificates SET revoked_at = ?2, revoke_reason = ?3"
+    " WHERE serial = ?1 AND revoked_at IS NULL";
+
+/* The OCSP path: the serial index, then the row's last columns only. */
+static const char sql_state[] =
+    "SELECT not_after, revoked_at, revoke_reason FROM certificates"
+    " WHERE serial = ?1";
+
+/* RFC 5280 5.3.1 CRLReason names, for the audit log. */
+static const char *const reason_names[] = {
+    [0] = "unspecified",
+    [1] = "keyCompromise",
+    [2] = "cACompromise",
+    [3] = "affiliationChanged",
+    [4] = "superseded",
+    [5] = "cessationOfOperation",
+    [6] = "certificateHold",
+    /* 7 is not used */
+    [8] = "removeFromCRL",
+    [9] = "privilegeWithdrawn",
+    [10] = "aACompromise",
+};
+
+#define N_REASONS (sizeof(reason_names) / sizeof(reason_names[0]))
 
 /*
  * A listing is one statement in two steps. The inner SELECT finds the
@@ -304,31 +332,19 @@ row_read(sqlite3_stmt *s, struct store_cert *c)
     return WD_OK;
 }
 
-/*
- * The certificate with serial. On success the caller owns *out
- * (store_cert_free); WD_E_NOT_FOUND if no row has that serial, and *out is
- * untouched on any failure.
- */
-enum wd_err
-store_cert_get(struct store *st, const char *serial, struct store_cert **out)
+/* The row with serial, read on conn into a new *out (the caller's, on
+ * success only); WD_E_NOT_FOUND if there is none. */
+static enum wd_err
+row_get(struct store_conn *conn, const char *serial, struct store_cert **out)
 {
-    struct store_conn *conn = NULL;
     struct store_cert *c = NULL;
     sqlite3_stmt *s = NULL;
     enum wd_err err;
     int rc;
 
-    if (st == NULL || serial == NULL || out == NULL) {
-        log_err("event=store_bug op=cert_get error=\"missing argument\"");
-        return WD_E_INTERNAL;
-    }
-    err = store_conn_borrow(st, &conn);
-    if (err != WD_OK) {
-        goto out;
-    }
     err = store_stmt_get(conn, STORE_STMT_CERT_GET, sql_get, &s);
     if (err != WD_OK) {
-        goto out;
+        return err;
     }
     rc = sqlite3_bind_text(s, 1, serial, -1, SQLITE_STATIC);
     if (rc == SQLITE_OK) {
@@ -352,6 +368,224 @@ store_cert_get(struct store *st, const char *serial, struct store_cert **out)
 out:
     store_cert_free(c);
     store_stmt_done(s);
+    return err;
+}
+
+/*
+ * The certificate with serial. On success the caller owns *out
+ * (store_cert_free); WD_E_NOT_FOUND if no row has that serial, and *out is
+ * untouched on any failure.
+ */
+enum wd_err
+store_cert_get(struct store *st, const char *serial, struct store_cert **out)
+{
+    struct store_conn *conn = NULL;
+    enum wd_err err;
+
+    if (st == NULL || serial == NULL || out == NULL) {
+        log_err("event=store_bug op=cert_get error=\"missing argument\"");
+        return WD_E_INTERNAL;
+    }
+    err = store_conn_borrow(st, &conn);
+    if (err == WD_OK) {
+        err = row_get(conn, serial, out);
+    }
+    store_conn_return(st, conn);
+    return err;
+}
+
+/* The columns OCSP needs, into *out; found is false when there is no row. */
+static enum wd_err
+state_read(struct store_conn *conn, const char *serial,
+           struct store_cert_state *out)
+{
+    struct store_cert_state state = { 0 };
+    sqlite3_stmt *s = NULL;
+    enum wd_err err;
+    int rc;
+
+    err = store_stmt_get(conn, STORE_STMT_CERT_STATE, sql_state, &s);
+    if (err != WD_OK) {
+        return err;
+    }
+    rc = sqlite3_bind_text(s, 1, serial, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(s);
+    }
+    if (rc == SQLITE_ROW) {
+        state.found = true;
+        state.not_after = sqlite3_column_int64(s, 0);
+        state.revoked_at = sqlite3_column_int64(s, 1); /* NULL reads as 0 */
+        state.revoke_reason = sqlite3_column_int(s, 2);
+    } else if (rc != SQLITE_DONE) {
+        err = store_sql_err(conn->db, rc, "cert_state");
+    }
+    store_stmt_done(s);
+    if (err == WD_OK) {
+        *out = state;
+    }
+    return err;
+}
+
+/*
+ * What OCSP needs about serial, read through the serial index and the row
+ * without its DER. out->found is false (and the rest 0) for a serial not
+ * stored, malformed ones included: that is an answer, not an error. *out
+ * is untouched on failure.
+ */
+enum wd_err
+store_cert_state_get(struct store *st, const char *serial,
+                     struct store_cert_state *out)
+{
+    struct store_conn *conn = NULL;
+    enum wd_err err;
+
+    if (st == NULL || serial == NULL || out == NULL) {
+        log_err("event=store_bug op=cert_state error=\"missing argument\"");
+        return WD_E_INTERNAL;
+    }
+    err = store_conn_borrow(st, &conn);
+    if (err == WD_OK) {
+        err = state_read(conn, serial, out);
+    }
+    store_conn_return(st, conn);
+    return err;
+}
+
+/* RFC 5280 5.3.1: CRLReason 0 to 10, where the value 7 is not used. */
+static bool
+reason_is_valid(int reason)
+{
+    return reason >= 0 && reason < (int)N_REASONS &&
+           reason_names[reason] != NULL;
+}
+
+/* Marks serial revoked if it is not yet. WD_E_NOT_FOUND or
+ * WD_E_ALREADY_REVOKED when no row changed. */
+static enum wd_err
+row_revoke(struct store_conn *conn, const char *serial, int reason, int64_t at)
+{
+    struct store_cert_state state;
+    sqlite3_stmt *s = NULL;
+    enum wd_err err;
+    int changed = 0;
+    int rc;
+
+    err = store_stmt_get(conn, STORE_STMT_CERT_REVOKE, sql_revoke, &s);
+    if (err != WD_OK) {
+        return err;
+    }
+    rc = sqlite3_bind_text(s, 1, serial, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_bind_int64(s, 2, at);
+    }
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_bind_int(s, 3, reason);
+    }
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(s);
+    }
+    if (rc == SQLITE_DONE) {
+        changed = sqlite3_changes(conn->db);
+    } else {
+        err = store_sql_err(conn->db, rc, "cert_revoke");
+    }
+    store_stmt_done(s);
+    if (err != WD_OK || changed > 0) {
+        return err;
+    }
+    /* no row changed: absent, or revoked before (under our write lock, so
+     * the answer cannot change before the caller hears it) */
+    err = state_read(conn, serial, &state);
+    if (err == WD_OK) {
+        err = state.found ? WD_E_ALREADY_REVOKED : WD_E_NOT_FOUND;
+    }
+    return err;
+}
+
+/*
+ * Revoke serial at time at (seconds, UTC) for reason (an RFC 5280
+ * CRLReason): set revoked_at and revoke_reason, append a "revoke" audit
+ * event by actor whose detail names the reason, and add one to the
+ * STORE_COUNTER_REVOCATIONS counter, in one transaction committed to disk
+ * before WD_OK. On WD_OK and out != NULL, the caller owns *out, the row as
+ * revoked (store_cert_free). Otherwise nothing is written and *out is
+ * untouched: WD_E_BAD_SERIAL for a serial that is not 1 to 40 lowercase
+ * hex digits, WD_E_NOT_FOUND for one never stored, WD_E_ALREADY_REVOKED,
+ * WD_E_UNAVAILABLE if the write lock stayed taken past the busy timeout,
+ * WD_E_INTERNAL (logged) for a caller's bug: a missing argument, at <= 0,
+ * or a reason outside 0..10 or the unused 7.
+ */
+enum wd_err
+store_cert_revoke(struct store *st, const char *serial, int reason, int64_t at,
+                  const char *actor, struct store_cert **out)
+{
+    struct store_audit_event ev = { 0 };
+    struct store_conn *conn = NULL;
+    struct store_cert *c = NULL;
+    bool in_tx = false;
+    enum wd_err err;
+
+    if (st == NULL || serial == NULL || actor == NULL) {
+        log_err("event=store_bug op=cert_revoke error=\"missing argument\"");
+        return WD_E_INTERNAL;
+    }
+    if (!wd_serial_is_valid(serial, strnlen(serial, WD_MAX_SERIAL_HEX + 1))) {
+        return WD_E_BAD_SERIAL;
+    }
+    if (at <= 0 || !reason_is_valid(reason)) {
+        log_err("event=store_bug op=cert_revoke error=\"time not positive or "
+                "not an RFC 5280 CRLReason\" at=%lld reason=%d",
+                (long long)at, reason);
+        return WD_E_INTERNAL;
+    }
+    err = store_conn_borrow(st, &conn);
+    if (err != WD_OK) {
+        goto out;
+    }
+    err = store_tx_begin(conn);
+    if (err != WD_OK) {
+        goto out;
+    }
+    in_tx = true;
+    err = row_revoke(conn, serial, reason, at);
+    if (err != WD_OK) {
+        goto out;
+    }
+    ev.actor = actor;
+    ev.action = "revoke";
+    ev.serial = serial;
+    ev.outcome = "ok";
+    ev.detail = reason_names[reason];
+    err = store_audit_insert(conn, &ev);
+    if (err != WD_OK) {
+        goto out;
+    }
+    err = store_counter_bump(conn, STORE_COUNTER_REVOCATIONS, NULL);
+    if (err != WD_OK) {
+        goto out;
+    }
+    if (out != NULL) {
+        /* read in the transaction: exactly the row this call wrote */
+        err = row_get(conn, serial, &c);
+        if (err != WD_OK) {
+            goto out;
+        }
+    }
+    err = store_tx_commit(conn); /* rolls back itself on failure */
+    in_tx = false;
+    if (err != WD_OK) {
+        goto out;
+    }
+    if (out != NULL) {
+        *out = c;
+        c = NULL; /* the caller owns it now */
+    }
+out:
+    if (in_tx) {
+        store_tx_rollback(conn);
+    }
+    store_cert_free(c);
     store_conn_return(st, conn);
     return err;
 }

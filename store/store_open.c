@@ -5,7 +5,7 @@
  * gets STORE_POOL_SIZE connections in WAL mode with synchronous=FULL, so
  * readers never wait for the writer and a commit is on disk when it
  * returns; ":memory:" gets exactly one. Also here: the transaction helpers
- * and the one place SQLite result codes become wd_err.
+ * (write and read) and the one place SQLite result codes become wd_err.
  */
 #include "store_priv.h"
 
@@ -387,6 +387,18 @@ enum wd_err
 store_tx_begin(struct store_conn *conn)
 {
     return run(conn, STORE_STMT_BEGIN, "BEGIN IMMEDIATE", "begin");
+}
+
+/*
+ * Start a read transaction on conn: every statement until it ends sees one
+ * snapshot (in WAL, writers carry on beside it). End it with
+ * store_tx_commit, or store_tx_rollback on failure; a write inside it would
+ * have to upgrade its lock, so it is for reading only.
+ */
+enum wd_err
+store_tx_begin_read(struct store_conn *conn)
+{
+    return run(conn, STORE_STMT_BEGIN_READ, "BEGIN", "begin_read");
 }
 
 /*

@@ -3,8 +3,8 @@
  * borrows from, the per-connection cache of prepared statements, the
  * transaction helpers and the one translation of SQLite result codes into
  * wd_err. store_open.c owns all of it; store_migrate.c brings a fresh
- * connection's schema up to date; store_cert.c and store_audit.c run the
- * queries.
+ * connection's schema up to date; store_cert.c, store_audit.c,
+ * store_revoked.c and store_counter.c run the queries.
  */
 #ifndef WD_STORE_PRIV_H
 #define WD_STORE_PRIV_H
@@ -21,13 +21,19 @@
 /* Slots of the per-connection statement cache. */
 enum store_stmt {
     STORE_STMT_BEGIN,
+    STORE_STMT_BEGIN_READ,
     STORE_STMT_COMMIT,
     STORE_STMT_ROLLBACK,
     STORE_STMT_CERT_INSERT,
     STORE_STMT_CERT_GET,
+    STORE_STMT_CERT_REVOKE,
+    STORE_STMT_CERT_STATE,
+    STORE_STMT_REVOKED_WALK,
     STORE_STMT_AUDIT_INSERT,
     STORE_STMT_AUDIT_COUNT,
     STORE_STMT_AUDIT_COUNT_SERIAL,
+    STORE_STMT_COUNTER_BUMP,
+    STORE_STMT_COUNTER_GET,
     STORE_STMT_CERT_LIST, /* first of STORE_LIST_VARIANTS slots */
     STORE_STMT__COUNT = STORE_STMT_CERT_LIST + STORE_LIST_VARIANTS
 };
@@ -74,6 +80,8 @@ void store_stmt_done(sqlite3_stmt *s);
 
 /* BEGIN IMMEDIATE: take the write lock first, so no reader upgrades. */
 enum wd_err store_tx_begin(struct store_conn *conn);
+/* BEGIN (deferred): a read transaction, one snapshot until it ends. */
+enum wd_err store_tx_begin_read(struct store_conn *conn);
 enum wd_err store_tx_commit(struct store_conn *conn);
 void store_tx_rollback(struct store_conn *conn);
 
@@ -90,6 +98,15 @@ enum wd_err store_sql_err(sqlite3 *db, int rc, const char *what);
  */
 enum wd_err store_audit_insert(struct store_conn *conn,
                                const struct store_audit_event *ev);
+
+/*
+ * Adds one to the counter name in the meta table (creating it at 1) on
+ * conn, inside the caller's write transaction, and reads the new value
+ * into *out (if out != NULL). name is one the caller checked or a
+ * constant of ours (store_counter.c).
+ */
+enum wd_err store_counter_bump(struct store_conn *conn, const char *name,
+                               int64_t *out);
 
 /*
  * Brings db's schema to store_schema_version(), one transaction per

@@ -1,5 +1,6 @@
 /*
- * Unit tests of store/ beyond listing (test_store_list.c): opening and
+ * Unit tests of store/ beyond listing (test_store_list.c), revocation
+ * (test_store_revoked.c) and counters (test_store_counter.c): opening and
  * migrations, insert and get, the audit log, and concurrent inserts. Real
  * SQLite throughout, on the fixtures of store_fixture.c: ":memory:" where a
  * test needs nothing else, a file in a fresh temporary directory where it
@@ -164,6 +165,68 @@ test_store_open_refuses_database_newer_than_build(void **state)
     db = raw_open(f); /* and nothing was migrated into it */
     assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema"), 0);
     sqlite3_close(db);
+}
+
+static enum wd_err
+count_revoked(void *ctx, const char *serial, int64_t revoked_at, int reason,
+              int64_t not_after)
+{
+    int *n = ctx;
+
+    (void)serial;
+    (void)revoked_at;
+    (void)reason;
+    (void)not_after;
+    (*n)++;
+    return WD_OK;
+}
+
+static void
+test_store_open_migrates_a_version_1_database_to_version_2(void **state)
+{
+    struct store_fixture *f = *state;
+    struct store_cert_state cs;
+    struct store_cert c;
+    int revoked = 0;
+    sqlite3 *db;
+
+    assert_int_equal(store_schema_version(), 2);
+    /* version 1 is today's schema without migration 2's index */
+    assert_wd_err(store_open(f->path, &f->st), WD_OK);
+    cert_fill(&c, "0a", "a.example.com");
+    assert_wd_err(store_cert_insert(f->st, &c, "admin"), WD_OK);
+    cert_fill(&c, "0b", "b.example.com");
+    assert_wd_err(store_cert_insert(f->st, &c, "admin"), WD_OK);
+    store_close(f->st);
+    f->st = NULL;
+    db = raw_open(f);
+    assert_int_equal(sqlite3_exec(db,
+                                  "DROP INDEX certificates_revoked_serial;"
+                                  "UPDATE certificates SET revoked_at = 5,"
+                                  " revoke_reason = 1 WHERE serial = '0a';"
+                                  "PRAGMA user_version = 1",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+
+    assert_wd_err(store_open(f->path, &f->st), WD_OK);
+    db = raw_open(f);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 2);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema"
+                                 " WHERE name = 'certificates_revoked_serial'"),
+                     1);
+    sqlite3_close(db);
+    /* the walk reads only the new index, so it finds what version 1 had */
+    assert_wd_err(store_revoked_foreach(f->st, 0, count_revoked, &revoked),
+                  WD_OK);
+    assert_int_equal(revoked, 1);
+    assert_wd_err(store_cert_state_get(f->st, "0a", &cs), WD_OK);
+    assert_int_equal(cs.revoked_at, 5);
+    assert_wd_err(store_cert_revoke(f->st, "0b", 1, 6, "admin", NULL), WD_OK);
+    revoked = 0;
+    assert_wd_err(store_revoked_foreach(f->st, 0, count_revoked, &revoked),
+                  WD_OK);
+    assert_int_equal(revoked, 2);
 }
 
 static void
@@ -564,6 +627,9 @@ main(void)
             store_fixture_setup_file, store_fixture_teardown_file),
         cmocka_unit_test_setup_teardown(
             test_store_open_refuses_database_newer_than_build,
+            store_fixture_setup_file, store_fixture_teardown_file),
+        cmocka_unit_test_setup_teardown(
+            test_store_open_migrates_a_version_1_database_to_version_2,
             store_fixture_setup_file, store_fixture_teardown_file),
         cmocka_unit_test_setup_teardown(
             test_store_open_refuses_a_file_that_is_not_a_database,

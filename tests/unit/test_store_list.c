@@ -3,13 +3,11 @@
  * pages that visit every row once, the status and expiry filters, and the
  * q search on CN, SANs and serial, through the trigram index for three or
  * more characters and LIKE below that, with the user's text always
- * literal. Real SQLite (fixtures in store_fixture.c); revocations are written
- * by a plain sqlite3 connection to the same file, as the store has no revoke
- * call yet.
+ * literal. Real SQLite (fixtures in store_fixture.c); revocations go through
+ * store_cert_revoke (its own tests are in test_store_revoked.c).
  */
 #include "support.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -241,23 +239,14 @@ test_store_cert_list_rejects_bad_status_window_and_term(void **state)
 static void
 insert_statuses(const struct store_fixture *f)
 {
-    sqlite3 *db = NULL;
-
     insert(f->st, "01", "valid.example", "", NOW + 100 * DAY);
     insert(f->st, "02", "expiring.example", "", NOW + 10 * DAY);
     insert(f->st, "03", "expired.example", "", NOW - 1);
     insert(f->st, "04", "revoked.example", "", NOW + 100 * DAY);
     insert(f->st, "05", "ends-now.example", "", NOW); /* expired at NOW */
     insert(f->st, "06", "revoked-expired.example", "", NOW - DAY);
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    assert_int_equal(sqlite3_exec(db,
-                                  "UPDATE certificates SET revoked_at = 1,"
-                                  " revoke_reason = 1"
-                                  " WHERE serial IN ('04', '06')",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
-    sqlite3_close(db);
+    assert_wd_err(store_cert_revoke(f->st, "04", 1, 1, "admin", NULL), WD_OK);
+    assert_wd_err(store_cert_revoke(f->st, "06", 1, 1, "admin", NULL), WD_OK);
 }
 
 static void
