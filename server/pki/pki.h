@@ -34,6 +34,8 @@ enum pki_profile {
     PKI_PROFILE_SERVER,        /* serverAuth */
     PKI_PROFILE_CLIENT,        /* clientAuth */
     PKI_PROFILE_SERVER_CLIENT, /* both; the default */
+    PKI_PROFILE_OCSP_SIGNING,  /* our delegated OCSP responder; read
+                                  back from certificates, never requested */
 };
 
 bool pki_profile_parse(const char *name, enum pki_profile *out);
@@ -355,6 +357,10 @@ enum wd_err pki_ocsp_resp_build(const struct pki_ocsp_responder *r,
                                 const struct pki_ocsp_req *req,
                                 const struct pki_ocsp_answer *a, uint8_t **der,
                                 size_t *der_len);
+
+/* Standard or URL-safe base64 (the OCSP GET form). Caller frees *out. */
+enum wd_err pki_base64_decode(const char *text, size_t len, uint8_t **out,
+                              size_t *out_len);
 
 /* An unsigned error OCSPResponse (just the status). Caller frees. */
 enum wd_err pki_ocsp_resp_error(enum pki_ocsp_error status, uint8_t **der,

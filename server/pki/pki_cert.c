@@ -64,14 +64,11 @@ key_usage(const char *key_type)
     return GNUTLS_KEY_DIGITAL_SIGNATURE;
 }
 
-/* Everything PRODUCT.md lists for a leaf, apart from validity and SAN. */
+/* What a leaf from a CSR adds to pki_cert_set_leaf: CRL DP, AIA, EKU. */
 static enum wd_err
 set_extensions(gnutls_x509_crt_t crt, const struct pki_ca *ca,
                const struct pki_issue *req)
 {
-    const struct pki_csr *csr = req->csr;
-    uint8_t ski[PKI_KEY_ID_MAX];
-    size_t ski_len = sizeof(ski);
     char crl[URL_MAX];
     char ocsp[URL_MAX];
     char issuers[URL_MAX];
@@ -83,31 +80,9 @@ set_extensions(gnutls_x509_crt_t crt, const struct pki_ca *ca,
         log_err("event=cert_issue err=\"public_url too long\"");
         return WD_E_CONFIG;
     }
-    /* RFC 5280 4.2.1.9: CA:FALSE, critical (GnuTLS marks it so) */
-    ret = gnutls_x509_crt_set_basic_constraints(crt, 0, -1);
-    /* RFC 5280 4.2.1.3: keyUsage, critical (GnuTLS marks it so) */
-    if (ret >= 0) {
-        ret = gnutls_x509_crt_set_key_usage(crt, key_usage(csr->key_type));
-    }
-    /* RFC 5280 4.2.1.2: GnuTLS's key id, SHA-1 over the whole
-     * SubjectPublicKeyInfo (method 1 hashes the key bits alone; any
-     * value unique to the key will do, and AKIs just repeat it) */
-    if (ret >= 0) {
-        ret = gnutls_x509_crq_get_key_id(csr->crq, GNUTLS_KEYID_USE_SHA1, ski,
-                                         &ski_len);
-    }
-    if (ret >= 0) {
-        ret = gnutls_x509_crt_set_subject_key_id(crt, ski, ski_len);
-    }
-    /* RFC 5280 4.2.1.1: AKI = the issuer's SKI */
-    if (ret >= 0) {
-        ret = gnutls_x509_crt_set_authority_key_id(crt, ca->ski, ca->ski_len);
-    }
     /* RFC 5280 4.2.1.13: where the intermediate's CRL is */
-    if (ret >= 0) {
-        ret = gnutls_x509_crt_set_crl_dist_points2(crt, GNUTLS_SAN_URI, crl,
-                                                   (unsigned)strlen(crl), 0);
-    }
+    ret = gnutls_x509_crt_set_crl_dist_points2(crt, GNUTLS_SAN_URI, crl,
+                                               (unsigned)strlen(crl), 0);
     /* RFC 5280 4.2.2.1: OCSP and the issuer's certificate */
     if (ret >= 0) {
         d.data = (unsigned char *)ocsp;
@@ -129,34 +104,29 @@ set_extensions(gnutls_x509_crt_t crt, const struct pki_ca *ca,
     return pki_profile_set_eku(crt, req->profile);
 }
 
-/* Version, serial, subject and key, validity. */
+/* Version, serial and validity. */
 static enum wd_err
 set_basics(gnutls_x509_crt_t crt, const struct pki_ca *ca,
-           const struct pki_issue *req)
+           const struct pki_leaf *leaf)
 {
     time_t not_after = ca->not_after;
     enum wd_err rc;
     int ret;
 
-    if ((uint64_t)(ca->not_after - req->now) > req->validity_s) {
-        not_after = req->now + (time_t)req->validity_s;
+    if ((uint64_t)(ca->not_after - leaf->now) > leaf->validity_s) {
+        not_after = leaf->now + (time_t)leaf->validity_s;
     }
     ret = gnutls_x509_crt_set_version(crt, 3);
     if (ret < 0) {
         log_err("event=cert_issue err=\"%s\"", gnutls_strerror(ret));
         return WD_E_INTERNAL;
     }
-    rc = pki_serial_set(crt, req->serial);
+    rc = pki_serial_set(crt, leaf->serial);
     if (rc != WD_OK) {
         return rc;
     }
-    /* the request's subject and key only, never its extensions */
-    ret = gnutls_x509_crt_set_crq(crt, req->csr->crq);
     /* accept clients whose clocks run slow */
-    if (ret >= 0) {
-        ret =
-            gnutls_x509_crt_set_activation_time(crt, req->now - WD_BACKDATE_S);
-    }
+    ret = gnutls_x509_crt_set_activation_time(crt, leaf->now - WD_BACKDATE_S);
     if (ret >= 0) {
         ret = gnutls_x509_crt_set_expiration_time(crt, not_after);
     }
@@ -165,6 +135,81 @@ set_basics(gnutls_x509_crt_t crt, const struct pki_ca *ca,
         return WD_E_INTERNAL;
     }
     return WD_OK;
+}
+
+/*
+ * Writes into crt what every leaf the intermediate signs holds, whatever
+ * its subject, key and purpose: v3, the serial leaf->serial, not_before
+ * now - WD_BACKDATE_S, not_after now + validity_s but never past the
+ * intermediate's, basicConstraints CA:FALSE, leaf->key_usage, SKI
+ * leaf->ski and AKI the intermediate's SKI. WD_E_BAD_SERIAL,
+ * WD_E_BAD_VALIDITY for a zero validity, WD_E_CONFIG once the
+ * intermediate has expired, WD_E_INTERNAL (logged) if GnuTLS fails.
+ */
+enum wd_err
+pki_cert_set_leaf(gnutls_x509_crt_t crt, const struct pki_ca *ca,
+                  const struct pki_leaf *leaf)
+{
+    enum wd_err rc;
+    int ret;
+
+    if (leaf->validity_s == 0) {
+        return WD_E_BAD_VALIDITY;
+    }
+    if (ca->not_after <= leaf->now) {
+        log_err("event=cert_issue err=\"the intermediate has expired\"");
+        return WD_E_CONFIG;
+    }
+    rc = set_basics(crt, ca, leaf);
+    if (rc != WD_OK) {
+        return rc;
+    }
+    /* RFC 5280 4.2.1.9: CA:FALSE, critical (GnuTLS marks it so) */
+    ret = gnutls_x509_crt_set_basic_constraints(crt, 0, -1);
+    /* RFC 5280 4.2.1.3: keyUsage, critical (GnuTLS marks it so) */
+    if (ret >= 0) {
+        ret = gnutls_x509_crt_set_key_usage(crt, leaf->key_usage);
+    }
+    /* RFC 5280 4.2.1.2 */
+    if (ret >= 0) {
+        ret = gnutls_x509_crt_set_subject_key_id(crt, leaf->ski, leaf->ski_len);
+    }
+    /* RFC 5280 4.2.1.1: AKI = the issuer's SKI */
+    if (ret >= 0) {
+        ret = gnutls_x509_crt_set_authority_key_id(crt, ca->ski, ca->ski_len);
+    }
+    if (ret < 0) {
+        log_err("event=cert_issue err=\"%s\"", gnutls_strerror(ret));
+        return WD_E_INTERNAL;
+    }
+    return WD_OK;
+}
+
+/*
+ * Signs crt as the intermediate and decodes the result: the last step of
+ * every leaf's issuance. Caller owns *out (pki_cert_free); WD_E_INTERNAL
+ * (logged) on failure.
+ */
+enum wd_err
+pki_cert_sign(const struct pki_ca *ca, gnutls_x509_crt_t crt,
+              struct pki_cert **out)
+{
+    gnutls_datum_t der = { NULL, 0 };
+    enum wd_err rc;
+    int ret;
+
+    rc = pki_signer_sign_crt(ca->signer, crt);
+    if (rc != WD_OK) {
+        return rc;
+    }
+    ret = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &der);
+    if (ret < 0) {
+        log_err("event=cert_issue err=\"%s\"", gnutls_strerror(ret));
+        return WD_E_INTERNAL;
+    }
+    rc = pki_cert_parse(der.data, der.size, out);
+    gnutls_free(der.data);
+    return rc;
 }
 
 /*
@@ -182,7 +227,9 @@ pki_cert_issue(const struct pki_ca *ca, const struct pki_issue *req,
                struct pki_cert **out)
 {
     gnutls_x509_crt_t crt = NULL;
-    gnutls_datum_t der = { NULL, 0 };
+    uint8_t ski[PKI_KEY_ID_MAX];
+    size_t ski_len = sizeof(ski);
+    struct pki_leaf leaf;
     enum wd_err rc = WD_E_INTERNAL;
     int ret;
 
@@ -196,42 +243,39 @@ pki_cert_issue(const struct pki_ca *ca, const struct pki_issue *req,
         rc = WD_E_BAD_PROFILE;
         goto out;
     }
-    if (req->validity_s == 0) {
-        rc = WD_E_BAD_VALIDITY;
-        goto out;
-    }
-    if (ca->not_after <= req->now) {
-        log_err("event=cert_issue err=\"the intermediate has expired\"");
-        rc = WD_E_CONFIG;
-        goto out;
-    }
     ret = gnutls_x509_crt_init(&crt);
+    /* the request's subject and key only, never its extensions */
+    if (ret >= 0) {
+        ret = gnutls_x509_crt_set_crq(crt, req->csr->crq);
+    }
+    /* RFC 5280 4.2.1.2: GnuTLS's key id, SHA-1 over the whole
+     * SubjectPublicKeyInfo (method 1 hashes the key bits alone; any
+     * value unique to the key will do, and AKIs just repeat it) */
+    if (ret >= 0) {
+        ret = gnutls_x509_crq_get_key_id(req->csr->crq, GNUTLS_KEYID_USE_SHA1,
+                                         ski, &ski_len);
+    }
     if (ret < 0) {
         log_err("event=cert_issue err=\"%s\"", gnutls_strerror(ret));
         goto out;
     }
-    rc = set_basics(crt, ca, req);
+    leaf.serial = req->serial;
+    leaf.now = req->now;
+    leaf.validity_s = req->validity_s;
+    leaf.key_usage = key_usage(req->csr->key_type);
+    leaf.ski = ski;
+    leaf.ski_len = ski_len;
+    rc = set_sans(crt, req->csr);
     if (rc == WD_OK) {
-        rc = set_sans(crt, req->csr);
+        rc = pki_cert_set_leaf(crt, ca, &leaf);
     }
     if (rc == WD_OK) {
         rc = set_extensions(crt, ca, req);
     }
     if (rc == WD_OK) {
-        rc = pki_signer_sign_crt(ca->signer, crt);
+        rc = pki_cert_sign(ca, crt, out);
     }
-    if (rc != WD_OK) {
-        goto out;
-    }
-    ret = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &der);
-    if (ret < 0) {
-        log_err("event=cert_issue err=\"%s\"", gnutls_strerror(ret));
-        rc = WD_E_INTERNAL;
-        goto out;
-    }
-    rc = pki_cert_parse(der.data, der.size, out);
 out:
-    gnutls_free(der.data);
     gnutls_x509_crt_deinit(crt);
     return rc;
 }

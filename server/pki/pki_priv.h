@@ -12,6 +12,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <gnutls/x509-ext.h>
+#include <libtasn1.h>
 
 #include "pki.h"
 
@@ -33,8 +34,10 @@
 
 /*
  * The signer: the only holder of the intermediate's private key
- * (pki_signer.c). Its interface is "sign this certificate", small enough
- * to move into a process of its own.
+ * (pki_signer.c), of the root's while `root-crl` re-signs its CRL, and of
+ * the delegated OCSP responder's. Its interface is "sign this
+ * certificate" and "sign these bytes", small enough to move into a
+ * process of its own.
  */
 struct pki_signer;
 
@@ -43,6 +46,10 @@ enum wd_err pki_signer_new(const char *key_pem, const uint8_t *issuer_der,
 void pki_signer_free(struct pki_signer *signer);
 enum wd_err pki_signer_sign_crt(const struct pki_signer *signer,
                                 gnutls_x509_crt_t crt);
+gnutls_sign_algorithm_t pki_signer_algorithm(const struct pki_signer *signer);
+enum wd_err pki_signer_sign_data(const struct pki_signer *signer,
+                                 const gnutls_datum_t *data,
+                                 gnutls_datum_t *sig);
 
 /* The loaded CA (pki_ca.c); immutable once pki_ca_load returns. */
 struct pki_ca {
@@ -91,5 +98,99 @@ enum wd_err pki_crt_cn(gnutls_x509_crt_t crt, char **out);
 
 /* pki_datum.c: GnuTLS buffers into ours. */
 char *pki_datum_take_str(gnutls_datum_t *d);
+
+/* pki_cert.c: what every leaf the intermediate signs shares, for the
+ * leaves built outside pki_cert_issue (the OCSP responder's). */
+struct pki_leaf {
+    const char *serial;  /* from pki_serial_new */
+    time_t now;          /* seconds, UTC */
+    uint64_t validity_s; /* > 0; clipped to the intermediate's end */
+    unsigned key_usage;  /* GNUTLS_KEY_* bits */
+    const uint8_t *ski;  /* the subject key's id */
+    size_t ski_len;
+};
+
+enum wd_err pki_cert_set_leaf(gnutls_x509_crt_t crt, const struct pki_ca *ca,
+                              const struct pki_leaf *leaf);
+enum wd_err pki_cert_sign(const struct pki_ca *ca, gnutls_x509_crt_t crt,
+                          struct pki_cert **out);
+
+/* pki_ocsp_asn.c: the ASN.1 module of RFC 6960 (ocsp.asn), loaded once. */
+enum wd_err pki_ocsp_asn_new(const char *type, asn1_node *out);
+enum wd_err pki_ocsp_asn_decode(const char *type, const uint8_t *der,
+                                size_t len, asn1_node *out);
+enum wd_err pki_ocsp_asn_encode(asn1_node node, const char *name, uint8_t **der,
+                                size_t *der_len);
+enum wd_err pki_ocsp_key_hash(const uint8_t *crt_der, size_t len,
+                              gnutls_digest_algorithm_t digest,
+                              uint8_t out[PKI_KEY_ID_MAX], size_t *out_len);
+
+/* RFC 6960 4.2.2.3: ResponderID byKey is a SHA-1 hash. */
+#define PKI_OCSP_KEY_HASH_LEN 20
+
+/* Who signs OCSP responses (pki_ocsp_responder.c); immutable once made. */
+struct pki_ocsp_responder {
+    struct pki_signer *own;          /* the delegated key, or NULL */
+    const struct pki_signer *signer; /* own, or the CA's (borrowed) */
+    uint8_t *cert_der;               /* the delegated responder's, or NULL */
+    size_t cert_der_len;
+    uint8_t key_hash[PKI_OCSP_KEY_HASH_LEN]; /* ResponderID byKey */
+    time_t not_after;                        /* seconds, UTC */
+};
+
+/* pki_der.c: a streaming DER writer (X.690) and a minimal reader. */
+#define PKI_DER_BOOLEAN 0x01
+#define PKI_DER_INTEGER 0x02
+#define PKI_DER_BIT_STRING 0x03
+#define PKI_DER_OCTET_STRING 0x04
+#define PKI_DER_NULL 0x05
+#define PKI_DER_OID 0x06
+#define PKI_DER_ENUMERATED 0x0a
+#define PKI_DER_UTC_TIME 0x17
+#define PKI_DER_GENERALIZED_TIME 0x18
+#define PKI_DER_SEQUENCE 0x30
+#define PKI_DER_SET 0x31
+#define PKI_DER_CONTEXT(n) (0xa0 | (n))      /* [n], constructed, n < 31 */
+#define PKI_DER_CONTEXT_PRIM(n) (0x80 | (n)) /* [n], primitive */
+
+/* One tag byte, then a length of at most 1 + sizeof(size_t) bytes. */
+#define PKI_DER_HEADER_MAX (2 + sizeof(size_t))
+
+struct pki_der {
+    uint8_t *buf; /* NULL until the first write */
+    size_t start; /* what is written is buf[start..end); headroom before */
+    size_t end;
+    size_t cap;
+};
+
+void pki_der_init(struct pki_der *d, size_t headroom);
+void pki_der_clear(struct pki_der *d);
+const uint8_t *pki_der_data(const struct pki_der *d, size_t *len);
+uint8_t *pki_der_take(struct pki_der *d, size_t *len);
+void pki_der_raw(struct pki_der *d, const void *p, size_t n);
+void pki_der_prepend(struct pki_der *d, const void *p, size_t n);
+void pki_der_header(struct pki_der *d, uint8_t tag, size_t len);
+void pki_der_prim(struct pki_der *d, uint8_t tag, const void *p, size_t n);
+size_t pki_der_begin(struct pki_der *d, uint8_t tag);
+void pki_der_end(struct pki_der *d, size_t mark);
+void pki_der_drop(struct pki_der *d, size_t mark);
+void pki_der_wrap(struct pki_der *d, uint8_t tag);
+void pki_der_integer(struct pki_der *d, const uint8_t *be, size_t n);
+void pki_der_uint(struct pki_der *d, uint8_t tag, uint64_t v);
+enum wd_err pki_der_oid(struct pki_der *d, const char *dotted);
+void pki_der_null(struct pki_der *d);
+void pki_der_boolean(struct pki_der *d, bool v);
+void pki_der_bit_string(struct pki_der *d, const uint8_t *p, size_t n);
+enum wd_err pki_der_time(struct pki_der *d, time_t t);
+
+/* Unread DER input: the reader's cursor. */
+struct pki_der_in {
+    const uint8_t *p;
+    size_t len;
+};
+
+bool pki_der_next_is(const struct pki_der_in *in, uint8_t tag);
+bool pki_der_read(struct pki_der_in *in, uint8_t tag,
+                  struct pki_der_in *content);
 
 #endif

@@ -38,7 +38,8 @@ find_profile(enum pki_profile p)
 
 /*
  * Sets *out to the profile called name ("server", "client",
- * "server-client"). Returns false, leaving *out alone, for anything else.
+ * "server-client"): the profiles a request may ask for. Returns false,
+ * leaving *out alone, for anything else ("ocsp-signing" included).
  */
 bool
 pki_profile_parse(const char *name, enum pki_profile *out)
@@ -63,6 +64,9 @@ pki_profile_name(enum pki_profile p)
 {
     const struct profile_row *row = find_profile(p);
 
+    if (p == PKI_PROFILE_OCSP_SIGNING) {
+        return "ocsp-signing";
+    }
     return row != NULL ? row->name : "unknown";
 }
 
@@ -102,7 +106,8 @@ pki_profile_set_eku(gnutls_x509_crt_t crt, enum pki_profile p)
 
 /*
  * The profile crt's EKU amounts to: serverAuth alone is server, clientAuth
- * alone is client, both (or neither, which allows any use) server-client.
+ * alone is client, OCSPSigning alone is ocsp-signing, both (or neither,
+ * which allows any use) server-client.
  */
 enum pki_profile
 pki_profile_of_crt(gnutls_x509_crt_t crt)
@@ -111,6 +116,7 @@ pki_profile_of_crt(gnutls_x509_crt_t crt)
     size_t size;
     bool server = false;
     bool client = false;
+    bool ocsp = false;
     unsigned i;
     int ret;
 
@@ -127,7 +133,12 @@ pki_profile_of_crt(gnutls_x509_crt_t crt)
             server = true;
         } else if (strcmp(oid, GNUTLS_KP_TLS_WWW_CLIENT) == 0) {
             client = true;
+        } else if (strcmp(oid, GNUTLS_KP_OCSP_SIGNING) == 0) {
+            ocsp = true;
         }
+    }
+    if (ocsp && !server && !client) {
+        return PKI_PROFILE_OCSP_SIGNING;
     }
     if (server && !client) {
         return PKI_PROFILE_SERVER;

@@ -1,10 +1,11 @@
 /*
  * The signer: the one place in the daemon that holds the intermediate's
  * private key. It takes bytes in (the key's PEM, the issuer certificate's
- * DER) and offers one operation, "sign this certificate as the issuer",
- * so that it can later move into a process of its own (or in front of a
- * PKCS#11 token) without its callers changing. CRL and OCSP signing will
- * join it here.
+ * DER) and offers two operations, "sign this certificate as the issuer"
+ * and "sign these bytes" (a CRL's TBSCertList, an OCSP ResponseData), so
+ * that it can later move into a process of its own (or in front of a
+ * PKCS#11 token) without its callers changing. The delegated OCSP
+ * responder's key is held by a signer too (pki_ocsp_responder.c).
  */
 #include "pki_priv.h"
 
@@ -144,6 +145,47 @@ pki_signer_sign_crt(const struct pki_signer *signer, gnutls_x509_crt_t crt)
                                        signer->digest, 0);
     if (ret < 0) {
         log_err("event=sign_crt err=\"%s\"", gnutls_strerror(ret));
+        return WD_E_INTERNAL;
+    }
+    return WD_OK;
+}
+
+/*
+ * The signature algorithm the signer's key and hash make (e.g.
+ * GNUTLS_SIGN_ECDSA_SHA256, GNUTLS_SIGN_EDDSA_ED25519), for the
+ * AlgorithmIdentifier written before the bytes are signed.
+ * GNUTLS_SIGN_UNKNOWN if GnuTLS knows no such pair.
+ */
+gnutls_sign_algorithm_t
+pki_signer_algorithm(const struct pki_signer *signer)
+{
+    int pk = gnutls_privkey_get_pk_algorithm(signer->key, NULL);
+
+    if (pk < 0) {
+        return GNUTLS_SIGN_UNKNOWN;
+    }
+    return gnutls_pk_to_sign((gnutls_pk_algorithm_t)pk, signer->digest);
+}
+
+/*
+ * Signs data with pki_signer_algorithm's algorithm (Ed25519 signs the
+ * bytes themselves, the others their hash). On success the caller owns
+ * sig->data (gnutls_free); WD_E_INTERNAL (logged) if GnuTLS refuses.
+ */
+enum wd_err
+pki_signer_sign_data(const struct pki_signer *signer,
+                     const gnutls_datum_t *data, gnutls_datum_t *sig)
+{
+    gnutls_sign_algorithm_t algo = pki_signer_algorithm(signer);
+    int ret;
+
+    if (algo == GNUTLS_SIGN_UNKNOWN) {
+        log_err("event=sign_data err=\"no signature algorithm for the key\"");
+        return WD_E_INTERNAL;
+    }
+    ret = gnutls_privkey_sign_data2(signer->key, algo, 0, data, sig);
+    if (ret < 0) {
+        log_err("event=sign_data err=\"%s\"", gnutls_strerror(ret));
         return WD_E_INTERNAL;
     }
     return WD_OK;
