@@ -42,22 +42,26 @@ struct api_req {
     const char *path; /* without the query string */
     const struct api_kv *query;
     size_t n_query;
-    bool query_overflow;      /* more than API_MAX_QUERY_PARAMS were sent */
-    const char *content_type; /* or NULL */
-    const char *accept;       /* or NULL */
+    bool query_overflow;       /* more than API_MAX_QUERY_PARAMS were sent */
+    const char *content_type;  /* or NULL */
+    const char *accept;        /* or NULL */
+    const char *if_none_match; /* or NULL */
     const uint8_t *body;
     size_t body_len;
     const struct api_identity *who; /* NULL on the public listener */
     time_t now;                     /* seconds, UTC */
 };
 
-#define API_MAX_HEADERS 4
+#define API_MAX_HEADERS 8
 
 struct api_resp {
     int status;
     const char *content_type; /* static string */
-    uint8_t *body;            /* owned; api_resp_clear frees it */
+    uint8_t *body;            /* owned, unless release is set */
     size_t body_len;
+    /* when set, body is borrowed and release(release_cls) gives it back */
+    void (*release)(void *cls);
+    void *release_cls;
     const char *error_code; /* JSON error.code for the log, or NULL */
     struct {
         const char *name; /* static string */
@@ -73,11 +77,54 @@ struct api_cfg {
     int64_t expiring_window_s;   /* "expiring" status, default 30 days */
 };
 
+/* Revocation publishing (CRL and OCSP); from warden.conf. */
+struct api_revocation_cfg {
+    uint64_t crl_validity_s;  /* nextUpdate - thisUpdate, default 24h */
+    bool crl_keep_expired;    /* list revoked certs after they expire */
+    uint64_t ocsp_validity_s; /* cached responses' nextUpdate window */
+};
+
+struct api_crl;
+struct api_ocsp;
+
 struct api {
     struct store *store;     /* borrowed */
     const struct pki_ca *ca; /* borrowed */
     struct api_cfg cfg;
+    struct api_crl *crl;   /* api_revocation_start */
+    struct api_ocsp *ocsp; /* api_revocation_start */
 };
+
+/*
+ * Build the first CRL (synchronously: serve never starts without one),
+ * set up the OCSP cache with responder r (ownership taken; NULL = sign
+ * with the intermediate), and start the worker that rebuilds the CRL
+ * after revocations, for revocations committed by other processes
+ * (warden revoke), and well before nextUpdate. root_crl: the root's CRL
+ * (DER) for /root.crl and /crls.pem.
+ */
+enum wd_err api_revocation_start(struct api *api,
+                                 const struct api_revocation_cfg *cfg,
+                                 struct pki_ocsp_responder *r,
+                                 const uint8_t *root_crl, size_t root_len);
+
+/*
+ * One CRL of the intermediate from the store, signed, with a fresh CRL
+ * number (committed before signing). For serve's worker and `warden crl`.
+ * Caller frees *der.
+ */
+enum wd_err api_crl_build(struct store *st, const struct pki_ca *ca,
+                          const struct api_revocation_cfg *cfg, time_t now,
+                          uint8_t **der, size_t *der_len, uint64_t *number);
+
+/* Stop the worker and free the CRL and OCSP state. Safe if not started. */
+void api_revocation_stop(struct api *api);
+
+/* Replace the root's CRL (after `warden root-crl` and a SIGHUP). */
+void api_root_crl_set(struct api *api, const uint8_t *der, size_t len);
+
+/* Replace the OCSP responder (renewal); ownership of r taken. */
+void api_ocsp_responder_set(struct api *api, struct pki_ocsp_responder *r);
 
 /* Serve one request of the mTLS listener; req->who must be set. */
 void api_handle(struct api *api, const struct api_req *req,
@@ -103,6 +150,10 @@ enum wd_err api_route_preflight(const char *method, const char *path,
  */
 enum wd_err api_cert_record(struct store *st, const struct pki_cert *cert,
                             const char *requester, time_t now);
+
+/* The public listener's counterpart of api_route_preflight. */
+enum wd_err api_public_preflight(const char *method, const char *path,
+                                 size_t *body_limit);
 
 /* Fill resp with the JSON error for err; message NULL = wd_err_str(). */
 void api_error(struct api_resp *resp, enum wd_err err, const char *message);

@@ -125,10 +125,25 @@ api_resp_header(struct api_resp *resp, const char *name, const char *value)
     resp->n_headers++;
 }
 
-/* Free the body and reset the struct for reuse. */
+/* Free (or give back) the body only; status and headers stay. */
+void
+api_resp_drop_body(struct api_resp *resp)
+{
+    if (resp->release != NULL) {
+        resp->release(resp->release_cls);
+    } else {
+        free(resp->body);
+    }
+    resp->body = NULL;
+    resp->body_len = 0;
+    resp->release = NULL;
+    resp->release_cls = NULL;
+}
+
+/* Free (or give back) the body and reset the struct for reuse. */
 void
 api_resp_clear(struct api_resp *resp)
 {
-    free(resp->body);
+    api_resp_drop_body(resp);
     memset(resp, 0, sizeof(*resp));
 }

@@ -16,8 +16,10 @@ void
 api_text_send(struct api_resp *resp, int status, const char *content_type,
               const void *body, size_t len)
 {
-    free(resp->body);
-    resp->body = len > 0 ? xmemdup(body, len) : NULL;
+    uint8_t *copy = len > 0 ? xmemdup(body, len) : NULL;
+
+    api_resp_drop_body(resp);
+    resp->body = copy;
     resp->body_len = len;
     resp->status = status;
     resp->content_type = content_type;
@@ -36,9 +38,7 @@ api_json_send(struct api_resp *resp, int status, json_t *json)
         text = json_dumps(json, JSON_COMPACT | JSON_ENSURE_ASCII);
     }
     json_decref(json);
-    free(resp->body);
-    resp->body = NULL;
-    resp->body_len = 0;
+    api_resp_drop_body(resp);
     resp->content_type = "application/json";
     if (text == NULL) {
         static const char fallback[] =
@@ -87,26 +87,6 @@ api_cert_status(const struct store_cert *c, int64_t now,
         return "expiring";
     }
     return "valid";
-}
-
-/* RFC 5280 5.3.1 CRLReason names, indexed by code. */
-const char *
-api_reason_name(int code)
-{
-    static const char *const names[] = {
-        "unspecified",     "keyCompromise",
-        "cACompromise",    "affiliationChanged",
-        "superseded",      "cessationOfOperation",
-        "certificateHold", NULL,
-        "removeFromCRL",   "privilegeWithdrawn",
-        "aACompromise",
-    };
-
-    if (code < 0 || (size_t)code >= sizeof(names) / sizeof(names[0]) ||
-        names[code] == NULL) {
-        return "unspecified";
-    }
-    return names[code];
 }
 
 /*
@@ -183,7 +163,7 @@ api_json_cert(const struct store_cert *c, int64_t now,
         json_object_set_new(o, "revocation",
                             json_pack("{s:o, s:s}", "revoked_at",
                                       api_json_time(c->revoked_at), "reason",
-                                      api_reason_name(c->revoke_reason)));
+                                      pki_reason_name(c->revoke_reason)));
     } else {
         json_object_set_new(o, "revocation", json_null());
     }

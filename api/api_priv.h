@@ -33,6 +33,21 @@ api_handler_fn api_cert_issue;
 api_handler_fn api_cert_list;
 api_handler_fn api_cert_get;
 api_handler_fn api_ca_get;
+api_handler_fn api_cert_revoke;
+
+/* Free or give back resp's body; status and headers stay. */
+void api_resp_drop_body(struct api_resp *resp);
+
+/* Immutable, reference-counted bytes sent without copies (api_blob.c). */
+struct api_blob;
+
+struct api_blob *api_blob_new(const void *data, size_t len);
+struct api_blob *api_blob_ref(struct api_blob *b);
+void api_blob_unref(struct api_blob *b);
+const uint8_t *api_blob_data(const struct api_blob *b);
+size_t api_blob_len(const struct api_blob *b);
+void api_blob_send(struct api_resp *resp, int status, const char *content_type,
+                   struct api_blob *b);
 
 /* Sends json (reference stolen) with status as application/json. */
 void api_json_send(struct api_resp *resp, int status, json_t *json);
@@ -52,9 +67,6 @@ const char *api_cert_status(const struct store_cert *c, int64_t now,
 json_t *api_json_cert(const struct store_cert *c, int64_t now,
                       int64_t expiring_window_s);
 
-/* RFC 5280 CRLReason name for code, or "unspecified". */
-const char *api_reason_name(int code);
-
 /*
  * Does the Accept header take the PEM chain instead of JSON? WD_OK with
  * *pem set, or WD_E_NOT_ACCEPTABLE when it names neither.
@@ -68,6 +80,36 @@ enum wd_err api_accept_pem(const char *accept, bool *pem);
  */
 char *api_leaf_chain(const struct pki_ca *ca, const char *leaf_pem,
                      size_t *len);
+
+/* CRL publishing (api_crl.c). */
+enum wd_err api_crl_start(struct api *api, const struct api_revocation_cfg *cfg,
+                          const uint8_t *root_crl, size_t root_len);
+void api_crl_stop(struct api *api);
+enum wd_err api_crl_refresh(struct api *api);
+void api_crl_get_der(struct api *api, const struct api_req *req,
+                     struct api_resp *resp);
+void api_crl_get_pem(struct api *api, const struct api_req *req,
+                     struct api_resp *resp);
+void api_crl_get_bundle(struct api *api, const struct api_req *req,
+                        struct api_resp *resp);
+void api_crl_get_root(struct api *api, const struct api_req *req,
+                      struct api_resp *resp);
+
+/* OCSP responder and its cache (api_ocsp.c). */
+enum wd_err api_ocsp_start(struct api *api,
+                           const struct api_revocation_cfg *cfg,
+                           struct pki_ocsp_responder *r);
+void api_ocsp_stop(struct api *api);
+void api_ocsp_forget(struct api *api, const char *serial);
+void api_ocsp_flush(struct api *api);
+void api_ocsp_post(struct api *api, const struct api_req *req,
+                   struct api_resp *resp);
+void api_ocsp_get(struct api *api, const struct api_req *req, const char *b64,
+                  struct api_resp *resp);
+
+/* HTTP dates and ETag matching for cacheable public objects. */
+void api_http_date(time_t t, char *out, size_t outsz);
+bool api_etag_matches(const char *if_none_match, const char *etag);
 
 /* The list filters from the query string (api_query.c). */
 enum wd_err api_query_parse(const struct api_req *req,

@@ -18,6 +18,8 @@ static const struct api_route routes[] = {
       api_cert_issue },
     { "GET", "/certificates", API_ACCESS_ADMIN, 0, api_cert_list },
     { "GET", "/certificates/*", API_ACCESS_HOLDER, 0, api_cert_get },
+    { "POST", "/certificates/*/revoke", API_ACCESS_HOLDER,
+      WD_MAX_SMALL_BODY_BYTES, api_cert_revoke },
     { "GET", "/ca", API_ACCESS_ANY, 0, api_ca_get },
 };
 

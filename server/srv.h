@@ -29,6 +29,9 @@
 #define SRV_FILE_SERVER_KEY "server.key"
 #define SRV_FILE_ADMIN_CERT "admin.crt"
 #define SRV_FILE_ADMIN_KEY "admin.key"
+#define SRV_FILE_OCSP_CERT "ocsp.crt"
+#define SRV_FILE_OCSP_KEY "ocsp.key"
+#define SRV_FILE_ROOT_CRL "root.crl"
 #define SRV_FILE_CONFIG "warden.conf"
 #define SRV_FILE_DB "warden.db"
 
@@ -48,6 +51,12 @@ struct srv_config {
     uint64_t default_validity_s;
     uint64_t max_validity_s;
     int64_t expiring_window_s;
+    uint64_t crl_validity_s;  /* CRL nextUpdate - thisUpdate */
+    bool crl_keep_expired;    /* keep expired revoked certs listed */
+    uint64_t ocsp_validity_s; /* OCSP response validity */
+    bool ocsp_delegated;      /* sign OCSP with ocsp.crt, else the CA */
+    uint64_t ocsp_responder_validity_s; /* life of ocsp.crt */
+    uint64_t root_crl_validity_s;       /* root CRL nextUpdate window */
     struct srv_admin admins[SRV_MAX_ADMINS];
     size_t n_admins;
 };
@@ -78,6 +87,8 @@ enum wd_err srv_file_read(const char *dir, const char *name, size_t max,
                           char **out, size_t *len);
 enum wd_err srv_file_create(const char *dir, const char *name, const void *data,
                             size_t len, unsigned mode);
+enum wd_err srv_file_replace(const char *dir, const char *name,
+                             const void *data, size_t len, unsigned mode);
 bool srv_file_exists(const char *dir, const char *name);
 enum wd_err srv_dir_sync(const char *dir);
 
@@ -126,6 +137,42 @@ struct srv_http_cfg {
 enum wd_err srv_http_start(const struct srv_http_cfg *cfg,
                            struct srv_http **out);
 void srv_http_stop(struct srv_http *http);
+
+/*
+ * The delegated OCSP responder (srv_ocsp.c): load ocsp.crt/ocsp.key, or
+ * issue (and record in the store) a fresh pair when they are missing,
+ * unusable or past two thirds of their life. Caller owns *out.
+ */
+enum wd_err srv_ocsp_responder_ensure(const char *dir, const struct pki_ca *ca,
+                                      struct store *st,
+                                      const struct srv_config *cfg, time_t now,
+                                      struct pki_ocsp_responder **out);
+
+/* Is the responder past two thirds of its life (time to renew)? */
+bool srv_ocsp_responder_due(const struct pki_ocsp_responder *r,
+                            const struct srv_config *cfg, time_t now);
+
+/* One entry for the root's CRL (srv_root_crl.c). */
+struct srv_root_revocation {
+    const char *serial;
+    int reason;
+};
+
+/*
+ * Sign the root's CRL with the root key: the entries of the current
+ * root.crl (if any) plus add[], a new number from the store, written
+ * atomically to dir/root.crl.
+ */
+enum wd_err srv_root_crl_sign(const char *dir, struct store *st,
+                              const char *root_pem, const char *root_key_pem,
+                              const struct srv_root_revocation *add,
+                              size_t n_add, uint64_t validity_s, time_t now,
+                              uint64_t *number);
+
+/* warden revoke | crl | root-crl (srv_cmd_revoke.c). */
+int srv_cmd_revoke(int argc, char **argv);
+int srv_cmd_crl(int argc, char **argv);
+int srv_cmd_root_crl(int argc, char **argv);
 
 /* warden <command> ...: the CLI (srv_cli.c). Returns the exit status. */
 int srv_cli_main(int argc, char **argv);

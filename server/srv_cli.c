@@ -25,6 +25,12 @@ static const char usage_text[] =
     "          create a CA in D (refuses to overwrite one)\n"
     "  serve   [--dir D] [--listen ADDR:PORT] [--public-listen ADDR:PORT]\n"
     "          run the daemon; initialises an empty D first\n"
+    "  revoke  [--dir D] [--reason R] SERIAL\n"
+    "          revoke a certificate (RFC 5280 reason names)\n"
+    "  crl     [--dir D] [--out FILE]\n"
+    "          sign a CRL of the intermediate from the store now\n"
+    "  root-crl [--dir D] --root-key FILE [--revoke SERIAL[:REASON]]...\n"
+    "          re-sign the root's CRL with the offline root key\n"
     "  version print the version\n"
     "\n"
     "D defaults to $WARDEN_DIR, else ./warden-data. Key types: ecdsa-p256\n"
@@ -200,6 +206,15 @@ srv_cli_main(int argc, char **argv)
     }
     if (strcmp(argv[1], "serve") == 0) {
         return cmd_serve(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "revoke") == 0) {
+        return srv_cmd_revoke(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "crl") == 0) {
+        return srv_cmd_crl(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "root-crl") == 0) {
+        return srv_cmd_root_crl(argc - 1, argv + 1);
     }
     return usage("unknown command");
 }

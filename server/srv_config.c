@@ -32,6 +32,12 @@ srv_config_defaults(struct srv_config *cfg)
     cfg->default_validity_s = 90ULL * 86400; /* PRODUCT: default 90 days */
     cfg->max_validity_s = 397ULL * 86400;    /* CA/B Forum's ceiling */
     cfg->expiring_window_s = 30LL * 86400;
+    cfg->crl_validity_s = 86400; /* nextUpdate a day ahead */
+    cfg->crl_keep_expired = true;
+    cfg->ocsp_validity_s = 4 * 3600; /* re-signed every 2 hours */
+    cfg->ocsp_delegated = true;
+    cfg->ocsp_responder_validity_s = 7ULL * 86400; /* renewed at 2/3 */
+    cfg->root_crl_validity_s = 365ULL * 86400;
 }
 
 static bool
@@ -100,6 +106,12 @@ srv_config_load(const char *dir, struct srv_config *cfg)
     const char *def_validity = NULL;
     const char *max_validity = NULL;
     const char *expiring = NULL;
+    const char *crl_validity = NULL;
+    int keep_expired = -1;
+    const char *ocsp_validity = NULL;
+    const char *ocsp_responder = NULL;
+    const char *ocsp_responder_validity = NULL;
+    const char *root_crl_validity = NULL;
     uint64_t window;
     enum wd_err rc;
 
@@ -115,12 +127,17 @@ srv_config_load(const char *dir, struct srv_config *cfg)
                 SRV_FILE_CONFIG, jerr.line, jerr.text);
         goto out;
     }
-    if (json_unpack_ex(doc, &jerr, JSON_STRICT,
-                       "{s?s, s?s, s?s, s?s, s?s, s?s, s?o}", "api_listen",
-                       &api_listen, "public_listen", &public_listen,
-                       "public_url", &public_url, "default_validity",
-                       &def_validity, "max_validity", &max_validity,
-                       "expiring_window", &expiring, "admins", &admins) != 0) {
+    if (json_unpack_ex(
+            doc, &jerr, JSON_STRICT,
+            "{s?s, s?s, s?s, s?s, s?s, s?s, s?s, s?b, s?s, s?s, s?s, s?s, "
+            "s?o}",
+            "api_listen", &api_listen, "public_listen", &public_listen,
+            "public_url", &public_url, "default_validity", &def_validity,
+            "max_validity", &max_validity, "expiring_window", &expiring,
+            "crl_validity", &crl_validity, "crl_keep_expired", &keep_expired,
+            "ocsp_validity", &ocsp_validity, "ocsp_responder", &ocsp_responder,
+            "ocsp_responder_validity", &ocsp_responder_validity,
+            "root_crl_validity", &root_crl_validity, "admins", &admins) != 0) {
         log_err("event=config_invalid file=%s reason=\"%s\"", SRV_FILE_CONFIG,
                 jerr.text);
         goto out;
@@ -135,6 +152,10 @@ srv_config_load(const char *dir, struct srv_config *cfg)
         !duration(def_validity, &cfg->default_validity_s) ||
         !duration(max_validity, &cfg->max_validity_s) ||
         !duration(expiring, &window) ||
+        !duration(crl_validity, &cfg->crl_validity_s) ||
+        !duration(ocsp_validity, &cfg->ocsp_validity_s) ||
+        !duration(ocsp_responder_validity, &cfg->ocsp_responder_validity_s) ||
+        !duration(root_crl_validity, &cfg->root_crl_validity_s) ||
         cfg->default_validity_s > cfg->max_validity_s) {
         log_err("event=config_invalid file=%s reason=\"a listen address, "
                 "URL or duration is invalid, or default_validity > "
@@ -143,6 +164,18 @@ srv_config_load(const char *dir, struct srv_config *cfg)
         goto out;
     }
     cfg->expiring_window_s = (int64_t)window;
+    if (keep_expired >= 0) {
+        cfg->crl_keep_expired = keep_expired != 0;
+    }
+    if (ocsp_responder != NULL) {
+        if (strcmp(ocsp_responder, "delegated") != 0 &&
+            strcmp(ocsp_responder, "intermediate") != 0) {
+            log_err("event=config_invalid key=ocsp_responder "
+                    "reason=\"delegated or intermediate\"");
+            goto out;
+        }
+        cfg->ocsp_delegated = strcmp(ocsp_responder, "delegated") == 0;
+    }
     if (cfg->public_url[0] != '\0' &&
         strncmp(cfg->public_url, "http://", 7) != 0 &&
         strncmp(cfg->public_url, "https://", 8) != 0) {
@@ -188,6 +221,19 @@ srv_config_dump(const struct srv_config *cfg)
                         duration_json(cfg->max_validity_s));
     json_object_set_new(doc, "expiring_window",
                         duration_json((uint64_t)cfg->expiring_window_s));
+    json_object_set_new(doc, "crl_validity",
+                        duration_json(cfg->crl_validity_s));
+    json_object_set_new(doc, "crl_keep_expired",
+                        json_boolean(cfg->crl_keep_expired));
+    json_object_set_new(doc, "ocsp_validity",
+                        duration_json(cfg->ocsp_validity_s));
+    json_object_set_new(
+        doc, "ocsp_responder",
+        json_string(cfg->ocsp_delegated ? "delegated" : "intermediate"));
+    json_object_set_new(doc, "ocsp_responder_validity",
+                        duration_json(cfg->ocsp_responder_validity_s));
+    json_object_set_new(doc, "root_crl_validity",
+                        duration_json(cfg->root_crl_validity_s));
     for (i = 0; i < cfg->n_admins; i++) {
         json_array_append_new(
             admins, json_pack("{s:s, s:s}", "name", cfg->admins[i].name,

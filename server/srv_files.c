@@ -16,14 +16,20 @@
 #include "base/log.h"
 #include "base/xmalloc.h"
 
+/* dir/name; a NULL dir means name is a path of its own. */
 static void
 join(const char *dir, const char *name, char *out, size_t outsz)
 {
-    snprintf(out, outsz, "%s/%s", dir, name);
+    if (dir == NULL) {
+        snprintf(out, outsz, "%s", name);
+    } else {
+        snprintf(out, outsz, "%s/%s", dir, name);
+    }
 }
 
 /*
- * Read dir/name whole, NUL-terminated, at most max bytes. WD_E_IO if it is
+ * Read dir/name (or the path name when dir is NULL) whole, NUL-terminated,
+ * at most max bytes. WD_E_IO if it is
  * missing, unreadable or larger. Caller frees *out.
  */
 enum wd_err
@@ -152,4 +158,34 @@ srv_dir_sync(const char *dir)
         close(fd);
     }
     return rc;
+}
+
+/*
+ * Replace dir/name atomically: write dir/name.tmp (fsync'd), rename it
+ * over name, fsync the dir. A crash leaves the old file or the new one.
+ */
+enum wd_err
+srv_file_replace(const char *dir, const char *name, const void *data,
+                 size_t len, unsigned mode)
+{
+    char tmp_name[256];
+    char tmp[4096];
+    char path[4096];
+    enum wd_err rc;
+
+    snprintf(tmp_name, sizeof(tmp_name), "%s.tmp", name);
+    join(dir, tmp_name, tmp, sizeof(tmp));
+    join(dir, name, path, sizeof(path));
+    unlink(tmp); /* a leftover of a crash mid-replace */
+    rc = srv_file_create(dir, tmp_name, data, len, mode);
+    if (rc != WD_OK) {
+        return rc;
+    }
+    if (rename(tmp, path) != 0) {
+        log_err("event=file_replace_failed path=%s err=\"%s\"", path,
+                strerror(errno));
+        unlink(tmp);
+        return WD_E_IO;
+    }
+    return srv_dir_sync(dir);
 }

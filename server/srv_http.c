@@ -115,13 +115,21 @@ send_resp(struct MHD_Connection *conn, struct request *r, struct api_resp *resp)
     enum MHD_Result ret;
     size_t i;
 
-    mr = MHD_create_response_from_buffer(resp->body_len, resp->body,
-                                         MHD_RESPMEM_MUST_FREE);
+    if (resp->release != NULL) {
+        /* a shared blob: MHD gives it back when the bytes are sent */
+        mr = MHD_create_response_from_buffer_with_free_callback_cls(
+            resp->body_len, resp->body, resp->release, resp->release_cls);
+    } else {
+        mr = MHD_create_response_from_buffer(resp->body_len, resp->body,
+                                             MHD_RESPMEM_MUST_FREE);
+    }
     if (mr == NULL) {
         api_resp_clear(resp);
         return MHD_NO;
     }
-    resp->body = NULL; /* MHD frees it now */
+    resp->body = NULL; /* MHD owns or releases it now */
+    resp->release = NULL;
+    resp->release_cls = NULL;
     MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE,
                             resp->content_type != NULL
                                 ? resp->content_type
@@ -240,6 +248,8 @@ dispatch(struct listener *l, struct MHD_Connection *conn, struct request *r,
     req.content_type =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
     req.accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept");
+    req.if_none_match =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "If-None-Match");
     req.body = r->body;
     /* a route without a body sees the declared length, never the bytes */
     req.body_len = r->limit > 0 ? r->len : declared_body;
@@ -290,6 +300,8 @@ on_headers(struct listener *l, struct MHD_Connection *conn, struct request *r,
             /* refused from the headers: let the API answer, bodiless */
             return dispatch(l, conn, r, url, method, 0);
         }
+    } else if (api_public_preflight(method, url, &r->limit) != WD_OK) {
+        return dispatch(l, conn, r, url, method, 0);
     }
     cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                      MHD_HTTP_HEADER_CONTENT_LENGTH);

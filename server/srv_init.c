@@ -27,6 +27,9 @@ static const char *const ca_files[] = {
     SRV_FILE_ADMIN_KEY,
     SRV_FILE_CONFIG,
     SRV_FILE_DB,
+    SRV_FILE_OCSP_CERT,
+    SRV_FILE_OCSP_KEY,
+    SRV_FILE_ROOT_CRL,
 };
 
 /* True if dir holds any file init would write. */
@@ -97,22 +100,48 @@ write_files(const char *dir, const struct pki_ca_new *ca)
     return rc;
 }
 
-/* The daemon's and the admin's certificates belong in the inventory. */
+/*
+ * The new store: the daemon's and the admin's certificates, the root's
+ * first (empty) CRL signed while the root key is at hand, and the
+ * delegated OCSP responder.
+ */
 static enum wd_err
-record_certs(const char *dir, const struct pki_ca_new *ca, time_t now)
+populate(const char *dir, const struct pki_ca_new *made,
+         const struct srv_config *cfg, const char *public_url, time_t now)
 {
     char path[4096];
     struct store *st = NULL;
+    struct pki_ca *ca = NULL;
+    struct pki_ocsp_responder *r = NULL;
+    struct pki_ca_cfg ca_cfg = {
+        .root_pem = made->root_pem,
+        .intermediate_pem = made->intermediate_pem,
+        .intermediate_key_pem = made->intermediate_key_pem,
+        .public_url = public_url,
+    };
+    uint64_t number;
     enum wd_err rc;
 
     snprintf(path, sizeof(path), "%s/%s", dir, SRV_FILE_DB);
     rc = store_open(path, &st);
     if (rc == WD_OK) {
-        rc = api_cert_record(st, ca->server, "init", now);
+        rc = api_cert_record(st, made->server, "init", now);
     }
     if (rc == WD_OK) {
-        rc = api_cert_record(st, ca->admin, "init", now);
+        rc = api_cert_record(st, made->admin, "init", now);
     }
+    if (rc == WD_OK) {
+        rc = srv_root_crl_sign(dir, st, made->root_pem, made->root_key_pem,
+                               NULL, 0, cfg->root_crl_validity_s, now, &number);
+    }
+    if (rc == WD_OK) {
+        rc = pki_ca_load(&ca_cfg, &ca);
+    }
+    if (rc == WD_OK) {
+        rc = srv_ocsp_responder_ensure(dir, ca, st, cfg, now, &r);
+    }
+    pki_ocsp_responder_free(r);
+    pki_ca_free(ca);
     store_close(st);
     return rc;
 }
@@ -183,7 +212,7 @@ srv_init_run(const struct srv_init_opts *opts)
     if (rc != WD_OK) {
         goto out;
     }
-    rc = record_certs(opts->dir, &ca, copts.now);
+    rc = populate(opts->dir, &ca, &cfg, public_url, copts.now);
     if (rc != WD_OK) {
         goto out;
     }

@@ -16,6 +16,10 @@
 
 /* PEM files of the data dir are small; 1 MiB bounds a corrupt one. */
 #define PEM_MAX_BYTES (1024 * 1024)
+/* The root's CRL lists revoked intermediates: a handful of entries. */
+#define ROOT_CRL_MAX_BYTES (4 * 1024 * 1024)
+/* How often main wakes for maintenance (responder renewal). */
+#define MAINTENANCE_S 60
 
 /* Everything serve reads from the data dir. */
 struct ca_files {
@@ -105,15 +109,82 @@ self_init(const struct srv_serve_opts *opts)
     return WD_OK;
 }
 
-/* Block the stop signals in every thread; main waits for them. */
+/* Block the signals we handle in every thread; main waits for them. */
 static void
 block_signals(sigset_t *set)
 {
     sigemptyset(set);
     sigaddset(set, SIGINT);
     sigaddset(set, SIGTERM);
+    sigaddset(set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, set, NULL);
     signal(SIGPIPE, SIG_IGN);
+}
+
+/* root.crl, or NULL (logged): serve goes on without the root's CRL. */
+static char *
+read_root_crl(const char *dir, size_t *len)
+{
+    char *der = NULL;
+
+    *len = 0;
+    if (srv_file_read(dir, SRV_FILE_ROOT_CRL, ROOT_CRL_MAX_BYTES, &der, len) !=
+        WD_OK) {
+        log_warn("event=root_crl_missing file=%s", SRV_FILE_ROOT_CRL);
+        return NULL;
+    }
+    return der;
+}
+
+/* Start CRL and OCSP publishing with the responder the config asks for. */
+static enum wd_err
+start_revocation(const char *dir, struct api *api, const struct srv_config *cfg,
+                 time_t *responder_not_after)
+{
+    struct api_revocation_cfg rcfg = {
+        .crl_validity_s = cfg->crl_validity_s,
+        .crl_keep_expired = cfg->crl_keep_expired,
+        .ocsp_validity_s = cfg->ocsp_validity_s,
+    };
+    struct pki_ocsp_responder *r = NULL;
+    char *root = NULL;
+    size_t root_len = 0;
+    enum wd_err rc;
+
+    *responder_not_after = 0;
+    if (cfg->ocsp_delegated) {
+        rc = srv_ocsp_responder_ensure(dir, api->ca, api->store, cfg,
+                                       time(NULL), &r);
+        if (rc != WD_OK) {
+            return rc;
+        }
+        *responder_not_after = pki_ocsp_responder_not_after(r);
+    }
+    root = read_root_crl(dir, &root_len);
+    rc = api_revocation_start(api, &rcfg, r, (const uint8_t *)root, root_len);
+    free(root);
+    return rc;
+}
+
+/* Renew the delegated responder at two thirds of its life. */
+static void
+maybe_renew_responder(const char *dir, struct api *api,
+                      const struct srv_config *cfg, time_t *not_after)
+{
+    struct pki_ocsp_responder *r = NULL;
+    time_t now = time(NULL);
+
+    if (!cfg->ocsp_delegated ||
+        *not_after - now >= (time_t)(cfg->ocsp_responder_validity_s / 3)) {
+        return;
+    }
+    if (srv_ocsp_responder_ensure(dir, api->ca, api->store, cfg, now, &r) !=
+        WD_OK) {
+        log_err("event=ocsp_responder_renew_failed retry=next_tick");
+        return;
+    }
+    *not_after = pki_ocsp_responder_not_after(r);
+    api_ocsp_responder_set(api, r);
 }
 
 /*
@@ -134,6 +205,7 @@ srv_serve_run(const struct srv_serve_opts *opts)
     char db[4096];
     sigset_t set;
     int sig = 0;
+    time_t responder_not_after = 0;
     enum wd_err rc;
 
     block_signals(&set);
@@ -191,6 +263,10 @@ srv_serve_run(const struct srv_serve_opts *opts)
     hcfg.tls_cert_pem = files.server_chain;
     hcfg.tls_key_pem = files.server_key;
     hcfg.trust_pem = pki_ca_chain_pem(ca);
+    rc = start_revocation(opts->dir, &api, &cfg, &responder_not_after);
+    if (rc != WD_OK) {
+        goto out;
+    }
     rc = srv_http_start(&hcfg, &http);
     if (rc != WD_OK) {
         goto out;
@@ -199,11 +275,26 @@ srv_serve_run(const struct srv_serve_opts *opts)
              "key_type=%s",
              cfg.api_listen, cfg.public_listen, public_url,
              pki_ca_key_type(ca));
-    while (sigwait(&set, &sig) != 0) {
+    for (;;) {
+        struct timespec tick = { .tv_sec = MAINTENANCE_S };
+
+        sig = sigtimedwait(&set, NULL, &tick);
+        if (sig == SIGTERM || sig == SIGINT) {
+            break;
+        }
+        if (sig == SIGHUP) {
+            size_t len;
+            char *der = read_root_crl(opts->dir, &len);
+
+            api_root_crl_set(&api, (const uint8_t *)der, len);
+            free(der);
+        }
+        maybe_renew_responder(opts->dir, &api, &cfg, &responder_not_after);
     }
     log_info("event=stopping signal=%d", sig);
 out:
     srv_http_stop(http);
+    api_revocation_stop(&api);
     store_close(st);
     pki_ca_free(ca);
     ca_files_free(&files);

@@ -10,7 +10,7 @@ for kt in ecdsa-p256 ecdsa-p384 rsa-2048 rsa-3072 ed25519; do
     out=$("$WARDEN_BIN" init --dir "$d" --key-type "$kt" --name "Test $kt" 2>&1)
     expect_eq 0 $? "init --key-type $kt exits 0"
     for f in ca.crt root.key intermediate.crt intermediate.key server.crt \
-        server.key admin.crt admin.key warden.conf warden.db; do
+        server.key admin.crt admin.key warden.conf warden.db ocsp.crt ocsp.key root.crl; do
         [ -f "$d/$f" ] || fail "$kt: $f missing"
     done
     expect_eq 600 "$(stat -c %a "$d/admin.key")" "$kt: admin.key is mode 0600"
@@ -34,7 +34,17 @@ for kt in ecdsa-p256 ecdsa-p384 rsa-2048 rsa-3072 ed25519; do
     expect_eq "$fp" "$(jq -r '.admins[0].fingerprint' "$d/warden.conf")" \
         "$kt: warden.conf lists the admin by certificate fingerprint"
     rows=$(sqlite3 "$d/warden.db" "select count(*) from certificates")
-    expect_eq 2 "$rows" "$kt: the daemon's and the admin's certificates are in the inventory"
+    expect_eq 3 "$rows" "$kt: the daemon's, the admin's and the OCSP responder's certificates are in the inventory"
+    expect_eq 600 "$(stat -c %a "$d/ocsp.key")" "$kt: ocsp.key is mode 0600"
+    ocsp=$(openssl x509 -in "$d/ocsp.crt" -noout -text)
+    expect_match "OCSP Signing" "$ocsp" "$kt: the OCSP responder certificate is for OCSP signing"
+    expect_match "OCSP No Check" "$ocsp" "$kt: the OCSP responder certificate carries ocsp-nocheck"
+    v=$(openssl crl -inform DER -in "$d/root.crl" -noout -text -CAfile "$d/ca.crt" 2>&1)
+    expect_match "verify OK" "$v" "$kt: init signed the root's CRL with the root key"
+    expect_match "No Revoked Certificates" "$v" "$kt: the root's first CRL is empty"
+    nu=$(date -d "$(openssl crl -inform DER -in "$d/root.crl" -noout -nextupdate | cut -d= -f2)" +%s)
+    [ $((nu - $(date +%s))) -ge $((364 * 86400)) ] && pass "$kt: the root's CRL is good for a year" ||
+        fail "$kt: the root's CRL is good for a year"
 done
 
 d=$WD_TMP/ca-ecdsa-p256

@@ -104,7 +104,7 @@ expect_match "^Location: /api/v1/certificates/[0-9a-f]{32}" "$(tr -d '\r' <heade
 
 # every issued certificate is in the store, with its audit event
 rows=$(sqlite3 "$D/warden.db" "select count(*) from certificates")
-expect_eq 11 "$rows" "the store holds every issued certificate (2 from init + 9)"
+expect_eq 12 "$rows" "the store holds every issued certificate (3 from init + 9)"
 for kt in "${!SERIAL[@]}"; do
     n=$(sqlite3 "$D/warden.db" "select count(*) from audit where serial='${SERIAL[$kt]}' and action='issue'")
     expect_eq 1 "$n" "$kt: issuance is in the audit log"
@@ -113,7 +113,7 @@ done
 # list: newest first, limit and cursor walk every row exactly once
 out=$(wd_api "$D" admin "https://$WD_API/api/v1/certificates")
 expect_eq 200 "$(status_of "$out")" "list answers 200"
-expect_eq 11 "$(body_of "$out" | jq '.items | length')" "list shows all 11"
+expect_eq 12 "$(body_of "$out" | jq '.items | length')" "list shows all 12"
 expect_eq "$(tr -d '\r' <headers.txt | sed -n 's#^Location: /api/v1/certificates/##p')" \
     "$(body_of "$out" | jq -r '.items[0].serial')" "list is newest first"
 seen=""
@@ -128,19 +128,20 @@ while :; do
     [ -z "$cursor" ] && break
     [ $pages -gt 10 ] && break
 done
-expect_eq 3 "$pages" "limit=4 pages 11 rows in 3 pages"
-expect_eq 11 "$(grep -c . <<<"$seen" | tr -d ' ')" "the cursor walk sees 11 rows"
-expect_eq 11 "$(grep . <<<"$seen" | sort -u | wc -l | tr -d ' ')" "the cursor walk sees each row once"
+expect_eq 3 "$pages" "limit=4 pages 12 rows in 3 pages"
+expect_eq 12 "$(grep -c . <<<"$seen" | tr -d ' ')" "the cursor walk sees 12 rows"
+expect_eq 12 "$(grep . <<<"$seen" | sort -u | wc -l | tr -d ' ')" "the cursor walk sees each row once"
 out=$(wd_api "$D" admin "https://$WD_API/api/v1/certificates?q=ED25519.svc")
 expect_eq 2 "$(body_of "$out" | jq '.items | length')" "q finds by SAN/CN substring, case-insensitive"
 out=$(wd_api "$D" admin "https://$WD_API/api/v1/certificates?q=${SERIAL[rsa-2048]:4:12}")
 expect_eq "${SERIAL[rsa-2048]}" "$(body_of "$out" | jq -r '.items[0].serial')" "q finds by serial substring"
 out=$(wd_api "$D" admin "https://$WD_API/api/v1/certificates?status=valid&limit=1000")
-expect_eq 11 "$(body_of "$out" | jq '.items | length')" "status=valid lists them all"
+expect_eq 12 "$(body_of "$out" | jq '.items | length')" "status=valid lists them all"
 out=$(wd_api "$D" admin "https://$WD_API/api/v1/certificates?status=revoked")
 expect_eq 0 "$(body_of "$out" | jq '.items | length')" "status=revoked lists none"
 out=$(wd_api "$D" admin "https://$WD_API/api/v1/certificates?status=expiring&expiring_within=800h")
-expect_eq 1 "$(body_of "$out" | jq '.items | length')" "expiring_within finds the 720h certificate"
+expect_eq "client ocsp-signing" "$(body_of "$out" | jq -r '[.items[].profile] | join(" ")')" \
+    "expiring_within finds the 720h certificate and the week-long OCSP responder, nothing else"
 
 # get one, as JSON and as PEM
 s=${SERIAL[ecdsa-p384]}
@@ -180,7 +181,7 @@ wd_stop
 expect_eq 0 "$WD_STOP_STATUS" "SIGTERM stops the daemon cleanly"
 wd_start "$D" || exit 1
 out=$(wd_api "$D" admin "https://$WD_API/api/v1/certificates?limit=1000")
-expect_eq 11 "$(body_of "$out" | jq '.items | length')" "after a restart the inventory is intact"
+expect_eq 12 "$(body_of "$out" | jq '.items | length')" "after a restart the inventory is intact"
 out=$(wd_api "$D" admin "https://$WD_API/api/v1/certificates/${SERIAL[ed25519]}")
 expect_eq 200 "$(status_of "$out")" "after a restart a certificate is served by serial"
 expect_eq ok "$(sqlite3 "$D/warden.db" 'pragma integrity_check')" "the database passes integrity_check"

@@ -1,0 +1,432 @@
+/*
+ * The OCSP responder (RFC 6960) on the public listener: POST /ocsp and
+ * GET /ocsp/{base64} (appendix A). Requests without a nonce are answered
+ * from a cache of pre-signed responses, keyed by the exact CertID bytes
+ * (the response echoes them, so two encodings of one CertID differ),
+ * re-signed at half-life (RFC 5019 caching headers); a revocation drops
+ * its serial's entries before the revoke call answers. Requests with a
+ * nonce, and serials we never issued, are signed live and not cached (a
+ * flood of random serials must not fill memory).
+ */
+#include "api_priv.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../server/base/limits.h"
+#include "../server/base/log.h"
+#include "../server/base/xmalloc.h"
+
+/* Buckets of the cache; entries beyond MAX_ENTRIES start it afresh. */
+#define N_BUCKETS 4096
+#define MAX_ENTRIES (256 * 1024)
+
+struct entry {
+    struct entry *next;
+    char serial[WD_MAX_SERIAL_HEX + 1]; /* for forget() */
+    /* the key: the CertID exactly as the client sent it */
+    uint8_t cert_id[sizeof(((struct pki_ocsp_req *)0)->cert_id)];
+    size_t cert_id_len;
+    struct api_blob *der;
+    time_t this_update;
+    time_t next_update;
+    time_t refresh_at; /* re-sign from then on */
+};
+
+struct api_ocsp {
+    pthread_rwlock_t responder_lock; /* readers sign, swap writes */
+    struct pki_ocsp_responder *responder;
+    pthread_mutex_t cache_lock;
+    struct entry *buckets[N_BUCKETS];
+    size_t n_entries;
+    /* bumped by every forget/flush: an answer read from the store before
+     * a revocation must not be cached after it */
+    uint64_t epoch;
+    uint64_t validity_s;
+};
+
+static size_t
+bucket_of(const uint8_t *id, size_t len)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        h = (h ^ id[i]) * 16777619u;
+    }
+    return h % N_BUCKETS;
+}
+
+static bool
+same_id(const struct entry *e, const uint8_t *id, size_t len)
+{
+    return e->cert_id_len == len && memcmp(e->cert_id, id, len) == 0;
+}
+
+static void
+entry_free(struct entry *e)
+{
+    api_blob_unref(e->der);
+    free(e);
+}
+
+static void
+flush_locked(struct api_ocsp *o)
+{
+    size_t i;
+
+    o->epoch++;
+    for (i = 0; i < N_BUCKETS; i++) {
+        while (o->buckets[i] != NULL) {
+            struct entry *e = o->buckets[i];
+
+            o->buckets[i] = e->next;
+            entry_free(e);
+        }
+    }
+    o->n_entries = 0;
+}
+
+/* A fresh cached response for this CertID, with a reference; or NULL. */
+static struct entry *
+cache_get(struct api_ocsp *o, const struct pki_ocsp_req *req, time_t now,
+          struct entry *copy)
+{
+    struct entry *e;
+    struct entry *found = NULL;
+
+    pthread_mutex_lock(&o->cache_lock);
+    for (e = o->buckets[bucket_of(req->cert_id, req->cert_id_len)]; e != NULL;
+         e = e->next) {
+        if (same_id(e, req->cert_id, req->cert_id_len)) {
+            if (now < e->refresh_at) {
+                *copy = *e;
+                copy->der = api_blob_ref(e->der);
+                found = copy;
+            }
+            break;
+        }
+    }
+    pthread_mutex_unlock(&o->cache_lock);
+    return found;
+}
+
+static uint64_t
+cache_epoch(struct api_ocsp *o)
+{
+    uint64_t e;
+
+    pthread_mutex_lock(&o->cache_lock);
+    e = o->epoch;
+    pthread_mutex_unlock(&o->cache_lock);
+    return e;
+}
+
+/* Cache fresh unless a revocation happened since epoch was read. */
+static void
+cache_put(struct api_ocsp *o, const struct entry *fresh, uint64_t epoch)
+{
+    size_t b = bucket_of(fresh->cert_id, fresh->cert_id_len);
+    struct entry **pp;
+    struct entry *e = xmalloc(sizeof(*e));
+
+    *e = *fresh;
+    e->der = api_blob_ref(fresh->der);
+    pthread_mutex_lock(&o->cache_lock);
+    if (o->epoch != epoch) {
+        pthread_mutex_unlock(&o->cache_lock);
+        entry_free(e);
+        return;
+    }
+    for (pp = &o->buckets[b]; *pp != NULL; pp = &(*pp)->next) {
+        if (same_id(*pp, e->cert_id, e->cert_id_len)) {
+            struct entry *old = *pp;
+
+            *pp = old->next;
+            entry_free(old);
+            o->n_entries--;
+            break;
+        }
+    }
+    if (o->n_entries >= MAX_ENTRIES) {
+        flush_locked(o);
+        b = bucket_of(e->cert_id, e->cert_id_len);
+    }
+    e->next = o->buckets[b];
+    o->buckets[b] = e;
+    o->n_entries++;
+    pthread_mutex_unlock(&o->cache_lock);
+}
+
+/* Drop every cached response about serial (any CertID form). */
+void
+api_ocsp_forget(struct api *api, const char *serial)
+{
+    struct api_ocsp *o = api->ocsp;
+    size_t i;
+
+    if (o == NULL) {
+        return;
+    }
+    pthread_mutex_lock(&o->cache_lock);
+    o->epoch++;
+    for (i = 0; i < N_BUCKETS; i++) {
+        struct entry **pp = &o->buckets[i];
+
+        while (*pp != NULL) {
+            if (strcmp((*pp)->serial, serial) == 0) {
+                struct entry *old = *pp;
+
+                *pp = old->next;
+                entry_free(old);
+                o->n_entries--;
+            } else {
+                pp = &(*pp)->next;
+            }
+        }
+    }
+    pthread_mutex_unlock(&o->cache_lock);
+}
+
+/* Drop the whole cache (revocations by another process; new responder). */
+void
+api_ocsp_flush(struct api *api)
+{
+    struct api_ocsp *o = api->ocsp;
+
+    if (o == NULL) {
+        return;
+    }
+    pthread_mutex_lock(&o->cache_lock);
+    flush_locked(o);
+    pthread_mutex_unlock(&o->cache_lock);
+}
+
+/* RFC 6960 / RFC 5019 6.2: the caching headers of a signed response. */
+static void
+cache_headers(struct api_resp *resp, const struct entry *e, bool cacheable)
+{
+    char buf[96];
+    time_t now = time(NULL);
+    long max_age = e->next_update > now ? (long)(e->next_update - now) : 0;
+
+    api_http_date(e->this_update, buf, sizeof(buf));
+    api_resp_header(resp, "Last-Modified", buf);
+    if (!cacheable) {
+        api_resp_header(resp, "Cache-Control", "no-store");
+        return;
+    }
+    api_http_date(e->next_update, buf, sizeof(buf));
+    api_resp_header(resp, "Expires", buf);
+    snprintf(buf, sizeof(buf),
+             "public, max-age=%ld, no-transform, must-revalidate", max_age);
+    api_resp_header(resp, "Cache-Control", buf);
+    snprintf(buf, sizeof(buf), "\"%s-%08zx-%lld\"", e->serial,
+             bucket_of(e->cert_id, e->cert_id_len), (long long)e->this_update);
+    api_resp_header(resp, "ETag", buf);
+}
+
+/* An OCSP error status as the whole answer (HTTP 200, RFC 6960 A.1). */
+static void
+send_status(struct api_resp *resp, enum pki_ocsp_error status)
+{
+    uint8_t *der = NULL;
+    size_t len = 0;
+
+    if (pki_ocsp_resp_error(status, &der, &len) != WD_OK) {
+        api_error(resp, WD_E_INTERNAL, NULL);
+        return;
+    }
+    api_text_send(resp, 200, "application/ocsp-response", der, len);
+    api_resp_header(resp, "Cache-Control", "no-store");
+    free(der);
+}
+
+/* What the store says about serial, as an OCSP answer. */
+static enum wd_err
+answer_for(struct api *api, const char *serial, time_t now,
+           struct pki_ocsp_answer *a, bool *issued)
+{
+    struct store_cert_state st;
+    enum wd_err rc;
+
+    rc = store_cert_state_get(api->store, serial, &st);
+    if (rc != WD_OK) {
+        return rc;
+    }
+    memset(a, 0, sizeof(*a));
+    a->produced_at = now;
+    a->this_update = now;
+    a->next_update = now + (time_t)api->ocsp->validity_s;
+    a->reason = -1;
+    *issued = st.found;
+    if (!st.found) {
+        /* never "good" for what we never issued */
+        a->status = PKI_OCSP_UNKNOWN;
+    } else if (st.revoked_at != 0) {
+        a->status = PKI_OCSP_REVOKED;
+        a->revoked_at = (time_t)st.revoked_at;
+        /* like the CRL: unspecified is left out (RFC 5280 5.3.1) */
+        a->reason =
+            st.revoke_reason == PKI_REASON_UNSPECIFIED ? -1 : st.revoke_reason;
+    } else {
+        a->status = PKI_OCSP_GOOD;
+    }
+    return WD_OK;
+}
+
+/* Answer one DER OCSPRequest. */
+static void
+answer(struct api *api, const uint8_t *der, size_t len, struct api_resp *resp)
+{
+    struct api_ocsp *o = api->ocsp;
+    struct pki_ocsp_req req;
+    struct pki_ocsp_answer a;
+    struct entry fresh = { 0 };
+    struct entry hit;
+    uint8_t *out = NULL;
+    size_t out_len = 0;
+    time_t now = time(NULL);
+    bool issued = false;
+    uint64_t epoch;
+    enum wd_err rc;
+
+    if (o == NULL) {
+        send_status(resp, PKI_OCSP_TRY_LATER);
+        return;
+    }
+    if (pki_ocsp_req_parse(api->ca, der, len, &req) != WD_OK) {
+        send_status(resp, PKI_OCSP_MALFORMED_REQUEST);
+        return;
+    }
+    if (!req.ours) {
+        send_status(resp, PKI_OCSP_UNAUTHORIZED);
+        return;
+    }
+    if (!req.has_nonce && cache_get(o, &req, now, &hit)) {
+        api_blob_send(resp, 200, "application/ocsp-response", hit.der);
+        cache_headers(resp, &hit, true);
+        api_blob_unref(hit.der);
+        return;
+    }
+    epoch = cache_epoch(o);
+    rc = answer_for(api, req.serial, now, &a, &issued);
+    if (rc != WD_OK) {
+        send_status(resp, PKI_OCSP_TRY_LATER);
+        return;
+    }
+    pthread_rwlock_rdlock(&o->responder_lock);
+    rc = pki_ocsp_resp_build(o->responder, &req, &a, &out, &out_len);
+    pthread_rwlock_unlock(&o->responder_lock);
+    if (rc != WD_OK) {
+        send_status(resp, PKI_OCSP_INTERNAL_ERROR);
+        return;
+    }
+    snprintf(fresh.serial, sizeof(fresh.serial), "%s", req.serial);
+    memcpy(fresh.cert_id, req.cert_id, req.cert_id_len);
+    fresh.cert_id_len = req.cert_id_len;
+    fresh.der = api_blob_new(out, out_len);
+    fresh.this_update = a.this_update;
+    fresh.next_update = a.next_update;
+    fresh.refresh_at = a.this_update + (time_t)(o->validity_s / 2);
+    free(out);
+    if (!req.has_nonce && issued) {
+        cache_put(o, &fresh, epoch);
+    }
+    api_blob_send(resp, 200, "application/ocsp-response", fresh.der);
+    cache_headers(resp, &fresh, !req.has_nonce);
+    api_blob_unref(fresh.der);
+}
+
+/* POST /ocsp with an application/ocsp-request body. */
+void
+api_ocsp_post(struct api *api, const struct api_req *req, struct api_resp *resp)
+{
+    char type[96];
+
+    api_media_type(req->content_type, type, sizeof(type));
+    if (type[0] != '\0' && strcmp(type, "application/ocsp-request") != 0) {
+        api_error(resp, WD_E_MEDIA_TYPE, "send application/ocsp-request");
+        return;
+    }
+    answer(api, req->body, req->body_len, resp);
+}
+
+/* GET /ocsp/{base64 of the DER request}, already percent-decoded. */
+void
+api_ocsp_get(struct api *api, const struct api_req *req, const char *b64,
+             struct api_resp *resp)
+{
+    uint8_t *der = NULL;
+    size_t len = 0;
+
+    (void)req;
+    if (pki_base64_decode(b64, strlen(b64), &der, &len) != WD_OK) {
+        send_status(resp, PKI_OCSP_MALFORMED_REQUEST);
+        return;
+    }
+    answer(api, der, len, resp);
+    free(der);
+}
+
+/* Replace the responder (renewal); cached answers were signed by the old. */
+void
+api_ocsp_responder_set(struct api *api, struct pki_ocsp_responder *r)
+{
+    struct api_ocsp *o = api->ocsp;
+    struct pki_ocsp_responder *old;
+
+    if (o == NULL) {
+        pki_ocsp_responder_free(r);
+        return;
+    }
+    pthread_rwlock_wrlock(&o->responder_lock);
+    old = o->responder;
+    o->responder = r;
+    pthread_rwlock_unlock(&o->responder_lock);
+    pki_ocsp_responder_free(old);
+    api_ocsp_flush(api);
+}
+
+/* Set up the responder state; r NULL = sign with the intermediate. */
+enum wd_err
+api_ocsp_start(struct api *api, const struct api_revocation_cfg *cfg,
+               struct pki_ocsp_responder *r)
+{
+    struct api_ocsp *o = xcalloc(1, sizeof(*o));
+    enum wd_err rc = WD_OK;
+
+    if (r == NULL) {
+        rc = pki_ocsp_responder_new(api->ca, NULL, NULL, &r);
+        if (rc != WD_OK) {
+            free(o);
+            return rc;
+        }
+    }
+    pthread_rwlock_init(&o->responder_lock, NULL);
+    pthread_mutex_init(&o->cache_lock, NULL);
+    o->responder = r;
+    o->validity_s = cfg->ocsp_validity_s;
+    api->ocsp = o;
+    return WD_OK;
+}
+
+/* Free the responder and the cache. Safe when never started. */
+void
+api_ocsp_stop(struct api *api)
+{
+    struct api_ocsp *o = api->ocsp;
+
+    if (o == NULL) {
+        return;
+    }
+    flush_locked(o);
+    pki_ocsp_responder_free(o->responder);
+    pthread_rwlock_destroy(&o->responder_lock);
+    pthread_mutex_destroy(&o->cache_lock);
+    free(o);
+    api->ocsp = NULL;
+}
