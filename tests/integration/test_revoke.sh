@@ -158,10 +158,20 @@ out=$("$WARDEN_BIN" revoke --dir "$D" "$B" 2>&1)
 expect_eq 1 $? "warden revoke of a revoked certificate exits 1"
 expect_match "already revoked" "$out" "and says so"
 
-# kill -9: nothing lost, the CRL number never goes back
+# GnuTLS reads the CRL as well as openssl does
+out=$(certtool --crl-info --inder --infile crl1.der 2>&1)
+expect_match "Revoked certificates \(1\)|Revoked certificates: 1" "$out" "certtool --crl-info reads the CRL"
+out=$(certtool --verify-crl --infile crl.pem --load-ca-certificate "$D/intermediate.crt" 2>&1)
+expect_match "Verified" "$out" "certtool --verify-crl verifies it"
+
+# kill -9: nothing lost, the CRL number never goes back; meanwhile the
+# responder's configured life grows to 30 days, so its 7-day certificate
+# is due and the daemon renews it at start
 n_before=$(crl_number)
+ocsp_before=$(openssl x509 -in "$D/ocsp.crt" -noout -serial)
 kill -9 "$WD_PID"
 wait "$WD_PID" 2>/dev/null
+jq '. + {ocsp_responder_validity: "30d"}' "$D/warden.conf" >conf.new && cp conf.new "$D/warden.conf"
 wd_start "$D" || exit 1
 PUB="http://$WD_PUB"
 API="https://$WD_API/api/v1"
@@ -171,6 +181,11 @@ n_after=$(crl_number)
 text=$(curl -sS "$PUB/crl" | openssl crl -inform DER -noout -text)
 expect_match "Serial Number: $(tr 'a-f' 'A-F' <<<"$A")" "$text" "after kill -9 the revocation is still listed"
 expect_match "alpha.crt: revoked" "$(ocsp alpha.crt -no_nonce)" "after kill -9 OCSP still says revoked"
+expect_no_match "$ocsp_before" "$(openssl x509 -in "$D/ocsp.crt" -noout -serial)" \
+    "a responder certificate past two thirds of its life is renewed"
+expect_match "Response verify OK" "$(ocsp bravo.crt)" "answers signed by the renewed responder verify"
+expect_eq 2 "$(sqlite3 "$D/warden.db" "select count(*) from certificates where profile='ocsp-signing'")" \
+    "the renewed responder certificate is in the inventory too"
 
 # the root's CRL: revoke the intermediate with the offline key, SIGHUP
 inter_serial=$(openssl x509 -in "$D/intermediate.crt" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f' | sed 's/^0*//')
@@ -188,7 +203,16 @@ v=$(openssl verify -crl_check_all -CAfile "$D/ca.crt" -untrusted "$D/intermediat
     "$D/admin.crt" 2>&1)
 expect_match "certificate revoked" "$v" "with the intermediate revoked, -crl_check_all rejects its leaves"
 
-kill -TERM "$WD_PID"
-wait "$WD_PID"
-expect_eq 0 $? "the daemon stops cleanly"
+# the intermediate can sign OCSP itself
+wd_stop
+expect_eq 0 "$WD_STOP_STATUS" "the daemon stops cleanly"
+jq '. + {ocsp_responder: "intermediate"}' "$D/warden.conf" >conf.new && cp conf.new "$D/warden.conf"
+wd_start "$D" || exit 1
+PUB="http://$WD_PUB"
+out=$(ocsp bravo.crt -resp_text)
+expect_match "Response verify OK" "$out" "answers signed by the intermediate verify"
+expect_match "Responder Id: .*|Responder ID" "$out" "the answer names its responder"
+expect_no_match "OCSP Responder" "$out" "no delegated responder certificate is included"
+wd_stop
+expect_eq 0 "$WD_STOP_STATUS" "the daemon stops cleanly again"
 wd_finish
