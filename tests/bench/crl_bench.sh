@@ -60,6 +60,8 @@ default_crl_days = 1
 crlnumber = $d/crlnumber
 CNF
     echo 01 >"$d/crlnumber"
+    # both tools start from a warm page cache
+    cat "$d/warden.db" "$d/index.txt" >/dev/null
     t=$(date +%s%N)
     wkb=$(peak_kb "$WARDEN" crl --dir "$d" --out "$d/warden.crl" 2>/dev/null)
     wms=$(ms_since "$t")
