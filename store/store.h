@@ -163,4 +163,44 @@ enum wd_err store_counter_next(struct store *st, const char *name,
                                int64_t *out);
 enum wd_err store_counter_get(struct store *st, const char *name, int64_t *out);
 
+/*
+ * store_cert_insert with the audit event's action ("issue", "renew") and
+ * detail (e.g. "renews <serial>", or NULL) chosen by the caller.
+ */
+enum wd_err store_cert_insert_audited(struct store *st,
+                                      const struct store_cert *c,
+                                      const char *actor, const char *action,
+                                      const char *detail);
+
+/* One audit event as stored. Strings owned by the row. */
+struct store_audit_row {
+    int64_t id; /* insertion order */
+    int64_t at; /* seconds, UTC */
+    char *actor;
+    char *action;
+    char *serial;  /* or NULL */
+    char *outcome; /* "ok" or an error code */
+    char *detail;  /* or NULL */
+};
+
+struct store_audit_query {
+    const char *serial; /* exact; NULL = any */
+    const char *actor;  /* exact; NULL = any */
+    const char *action; /* exact; NULL = any */
+    unsigned limit;     /* 1..WD_LIST_LIMIT_MAX */
+    int64_t cursor;     /* 0 = from the newest; else ids below it */
+};
+
+struct store_audit_list {
+    struct store_audit_row *items; /* newest first */
+    size_t n;
+    int64_t next_cursor; /* 0 when this is the last page */
+};
+
+/* A page of the audit log, newest first, keyset on id. */
+enum wd_err store_audit_list(struct store *st,
+                             const struct store_audit_query *q,
+                             struct store_audit_list *out);
+void store_audit_list_free(struct store_audit_list *l);
+
 #endif

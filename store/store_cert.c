@@ -1,12 +1,12 @@
 /*
  * The inventory: insert an issued certificate together with its audit
- * event, get one by serial (whole, or the few columns OCSP reads), revoke
- * one with its audit event and counter, list a page newest first. A page is
- * keyset paginated on id (id < cursor, never OFFSET), filtered by status
- * against the caller's clock, and searched through the trigram index
- * certificates_fts when the term is long enough for it. Each listing's SQL
- * is glued from fixed fragments, every value bound, and prepared once per
- * connection.
+ * event ("issue", or the caller's action such as "renew"), get one by
+ * serial (whole, or the few columns OCSP reads), revoke one with its audit
+ * event and counter, list a page newest first. A page is keyset paginated
+ * on id (id < cursor, never OFFSET), filtered by status against the
+ * caller's clock, and searched through the trigram index certificates_fts
+ * when the term is long enough for it. Each listing's SQL is glued from
+ * fixed fragments, every value bound, and prepared once per connection.
  */
 #include "store_priv.h"
 
@@ -58,6 +58,11 @@ static const char *const reason_names[] = {
 };
 
 #define N_REASONS (sizeof(reason_names) / sizeof(reason_names[0]))
+
+/* Audit actions and actors are short names ("renew", a config name, a CN
+ * of at most RFC 5280's 64); a detail is a sentence or two, not a blob. */
+#define AUDIT_WORD_MAX 64
+#define AUDIT_DETAIL_MAX 1024
 
 /*
  * A listing is one statement in two steps. The inner SELECT finds the
@@ -220,26 +225,51 @@ row_insert(struct store_conn *conn, const struct store_cert *c)
     return err;
 }
 
+/* An audit action or actor: 1 to AUDIT_WORD_MAX printable ASCII
+ * characters, so an event reads the same in any terminal or report. */
+static bool
+word_is_valid(const char *w)
+{
+    size_t i;
+
+    if (w == NULL) {
+        return false;
+    }
+    for (i = 0; w[i] != '\0'; i++) {
+        if (i == AUDIT_WORD_MAX || (unsigned char)w[i] < 0x20 ||
+            (unsigned char)w[i] > 0x7e) {
+            return false;
+        }
+    }
+    return i > 0;
+}
+
 /*
- * Insert c, an issued certificate, and its "issue" audit event by actor in
- * one transaction, committed to disk before WD_OK. c->id, revoked_at and
- * revoke_reason are ignored. WD_E_CONFLICT if c->serial is already stored
- * (nothing is written); WD_E_UNAVAILABLE if the write lock stayed taken
- * past the busy timeout; WD_E_INTERNAL for a caller's bug: a required field
- * missing, or a serial that is not 1 to 40 lowercase hex digits.
+ * Insert c, an issued certificate, and its audit event (actor, action,
+ * detail, outcome "ok") in one transaction, committed to disk before WD_OK.
+ * c->id, revoked_at and revoke_reason are ignored. WD_E_CONFLICT if
+ * c->serial is already stored (nothing is written); WD_E_UNAVAILABLE if the
+ * write lock stayed taken past the busy timeout; WD_E_INTERNAL (logged,
+ * nothing written) for a caller's bug: a required field missing, a serial
+ * that is not 1 to 40 lowercase hex digits, an actor or action that is not
+ * 1 to 64 printable ASCII characters, or a detail over 1024 bytes.
  */
 enum wd_err
-store_cert_insert(struct store *st, const struct store_cert *c,
-                  const char *actor)
+store_cert_insert_audited(struct store *st, const struct store_cert *c,
+                          const char *actor, const char *action,
+                          const char *detail)
 {
     struct store_audit_event ev = { 0 };
     struct store_conn *conn = NULL;
     bool in_tx = false;
     enum wd_err err;
 
-    if (st == NULL || !cert_is_complete(c) || actor == NULL) {
+    if (st == NULL || !cert_is_complete(c) || !word_is_valid(actor) ||
+        !word_is_valid(action) ||
+        (detail != NULL &&
+         strnlen(detail, AUDIT_DETAIL_MAX + 1) > AUDIT_DETAIL_MAX)) {
         log_err("event=store_bug op=cert_insert error=\"incomplete "
-                "certificate or no actor\"");
+                "certificate, or a bad actor, action or detail\"");
         return WD_E_INTERNAL;
     }
     err = store_conn_borrow(st, &conn);
@@ -256,9 +286,10 @@ store_cert_insert(struct store *st, const struct store_cert *c,
         goto out;
     }
     ev.actor = actor;
-    ev.action = "issue";
+    ev.action = action;
     ev.serial = c->serial;
     ev.outcome = "ok";
+    ev.detail = detail;
     err = store_audit_insert(conn, &ev);
     if (err != WD_OK) {
         goto out;
@@ -271,6 +302,17 @@ out:
     }
     store_conn_return(st, conn);
     return err;
+}
+
+/*
+ * store_cert_insert_audited with the action "issue" and no detail: the
+ * same transaction, the same errors.
+ */
+enum wd_err
+store_cert_insert(struct store *st, const struct store_cert *c,
+                  const char *actor)
+{
+    return store_cert_insert_audited(st, c, actor, "issue", NULL);
 }
 
 /* A copy of column i's text, NULL for SQL NULL. */

@@ -18,6 +18,10 @@
 /* Listing variants: 5 status filters times 3 ways to search (store_cert.c). */
 #define STORE_LIST_VARIANTS 15
 
+/* Audit listing variants: serial, actor and action each filtered or not
+ * (store_audit.c). */
+#define STORE_AUDIT_LIST_VARIANTS 8
+
 /* Slots of the per-connection statement cache. */
 enum store_stmt {
     STORE_STMT_BEGIN,
@@ -35,7 +39,9 @@ enum store_stmt {
     STORE_STMT_COUNTER_BUMP,
     STORE_STMT_COUNTER_GET,
     STORE_STMT_CERT_LIST, /* first of STORE_LIST_VARIANTS slots */
-    STORE_STMT__COUNT = STORE_STMT_CERT_LIST + STORE_LIST_VARIANTS
+    /* first of STORE_AUDIT_LIST_VARIANTS slots */
+    STORE_STMT_AUDIT_LIST = STORE_STMT_CERT_LIST + STORE_LIST_VARIANTS,
+    STORE_STMT__COUNT = STORE_STMT_AUDIT_LIST + STORE_AUDIT_LIST_VARIANTS
 };
 
 /* One SQLite connection; used by one thread at a time, between borrow and

@@ -190,8 +190,9 @@ test_store_open_migrates_a_version_1_database_to_version_2(void **state)
     int revoked = 0;
     sqlite3 *db;
 
-    assert_int_equal(store_schema_version(), 2);
-    /* version 1 is today's schema without migration 2's index */
+    assert_int_equal(store_schema_version(), 3);
+    /* version 1 is today's schema without the indexes of migrations 2 and
+     * 3 (test_store_audit.c checks migration 3 itself) */
     assert_wd_err(store_open(f->path, &f->st), WD_OK);
     cert_fill(&c, "0a", "a.example.com");
     assert_wd_err(store_cert_insert(f->st, &c, "admin"), WD_OK);
@@ -202,6 +203,9 @@ test_store_open_migrates_a_version_1_database_to_version_2(void **state)
     db = raw_open(f);
     assert_int_equal(sqlite3_exec(db,
                                   "DROP INDEX certificates_revoked_serial;"
+                                  "DROP INDEX audit_actor;"
+                                  "DROP INDEX audit_action;"
+                                  "DROP INDEX audit_actor_action;"
                                   "UPDATE certificates SET revoked_at = 5,"
                                   " revoke_reason = 1 WHERE serial = '0a';"
                                   "PRAGMA user_version = 1",
@@ -211,7 +215,7 @@ test_store_open_migrates_a_version_1_database_to_version_2(void **state)
 
     assert_wd_err(store_open(f->path, &f->st), WD_OK);
     db = raw_open(f);
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), 2);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 3);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema"
                                  " WHERE name = 'certificates_revoked_serial'"),
                      1);
