@@ -20,32 +20,6 @@
     (GNUTLS_VERIFY_DISABLE_TIME_CHECKS |                                       \
      GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS)
 
-static enum wd_err
-import_crt(const char *pem, const char *what, gnutls_x509_crt_t *out)
-{
-    gnutls_x509_crt_t crt = NULL;
-    gnutls_datum_t d;
-    int ret;
-
-    if (pem == NULL) {
-        log_err("event=ca_load what=%s err=\"missing\"", what);
-        return WD_E_CONFIG;
-    }
-    ret = gnutls_x509_crt_init(&crt);
-    if (ret >= 0) {
-        d.data = (unsigned char *)pem;
-        d.size = (unsigned)strlen(pem);
-        ret = gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_PEM);
-    }
-    if (ret < 0) {
-        log_err("event=ca_load what=%s err=\"%s\"", what, gnutls_strerror(ret));
-        gnutls_x509_crt_deinit(crt);
-        return WD_E_CONFIG;
-    }
-    *out = crt;
-    return WD_OK;
-}
-
 /* RFC 5280 4.2.1.9: a certificate that signs others says CA:TRUE. */
 static bool
 is_ca(gnutls_x509_crt_t crt)
@@ -173,7 +147,7 @@ build_trust(struct pki_ca *ca)
     enum wd_err rc;
     int ret;
 
-    rc = import_crt(ca->root_pem, "root", &anchor);
+    rc = pki_crt_import_pem(ca->root_pem, "ca_load", "root", &anchor);
     if (rc != WD_OK) {
         return rc;
     }
@@ -210,11 +184,11 @@ pki_ca_load(const struct pki_ca_cfg *cfg, struct pki_ca **out)
 
     rc = take_public_url(cfg->public_url, ca);
     if (rc == WD_OK) {
-        rc = import_crt(cfg->root_pem, "root", &ca->root);
+        rc = pki_crt_import_pem(cfg->root_pem, "ca_load", "root", &ca->root);
     }
     if (rc == WD_OK) {
-        rc = import_crt(cfg->intermediate_pem, "intermediate",
-                        &ca->intermediate);
+        rc = pki_crt_import_pem(cfg->intermediate_pem, "ca_load",
+                                "intermediate", &ca->intermediate);
     }
     if (rc == WD_OK) {
         rc = check_intermediate(ca);

@@ -218,22 +218,6 @@ export_crt(gnutls_x509_crt_t crt, char **out)
     return WD_OK;
 }
 
-/* PKCS#8 PEM, unencrypted for now (the files are mode 0600). */
-static enum wd_err
-export_key(gnutls_x509_privkey_t key, char **out)
-{
-    gnutls_datum_t d = { NULL, 0 };
-    int ret;
-
-    ret = gnutls_x509_privkey_export2_pkcs8(key, GNUTLS_X509_FMT_PEM, NULL,
-                                            GNUTLS_PKCS_PLAIN, &d);
-    if (ret < 0) {
-        return gnutls_failed("export_key", ret);
-    }
-    *out = pki_datum_take_str(&d); /* wipes GnuTLS's copy */
-    return WD_OK;
-}
-
 /*
  * What pki_csr_parse would make of a request for spec signed by key, built
  * directly: the names were checked by pki_san_from_host already, and the
@@ -341,7 +325,7 @@ make_leaf(const struct pki_ca *ca, enum pki_keygen kg, time_t now,
     req.now = now;
     rc = pki_cert_issue(ca, &req, cert);
     if (rc == WD_OK) {
-        rc = export_key(key, key_pem);
+        rc = pki_key_export_pem(key, "ca_create", key_pem);
     }
 out:
     pki_csr_free(csr);
@@ -469,10 +453,11 @@ make_cas(const struct pki_ca_new_opts *opts, const char *name, time_t now,
         rc = export_crt(inter, &made->intermediate_pem);
     }
     if (rc == WD_OK) {
-        rc = export_key(root_key, &made->root_key_pem);
+        rc = pki_key_export_pem(root_key, "ca_create", &made->root_key_pem);
     }
     if (rc == WD_OK) {
-        rc = export_key(int_key, &made->intermediate_key_pem);
+        rc = pki_key_export_pem(int_key, "ca_create",
+                                &made->intermediate_key_pem);
     }
 out:
     gnutls_x509_crt_deinit(root);

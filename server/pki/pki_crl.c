@@ -21,12 +21,9 @@
 /* RFC 5280 5.1.2.1: v2 (encoded 1), because the CRL has extensions. */
 #define CRL_VERSION_V2 1
 
-/* RFC 5280 4.1.2.2: at most 20 octets, so 40 hex digits. */
-#define SERIAL_MAX_BYTES (WD_MAX_SERIAL_HEX / 2)
-
 /* A serial as GnuTLS hands it out: the INTEGER's content, which has a
  * 0x00 in front of a set top bit. */
-#define SERIAL_DER_MAX (SERIAL_MAX_BYTES + 1)
+#define SERIAL_DER_MAX (PKI_SERIAL_MAX_BYTES + 1)
 
 /* Pre-encoded OIDs: they are written once per entry. */
 static const uint8_t oid_aki[] = { 0x55, 0x1d, 0x23 };        /* 2.5.29.35 */
@@ -115,44 +112,6 @@ reason_accepted(int reason)
     return false;
 }
 
-static unsigned
-hex_value(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return (unsigned)(c - '0');
-    }
-    return (unsigned)(c - 'a' + 10); /* wd_serial_is_valid admits a-f */
-}
-
-/*
- * A serial as stored (1 to 40 lowercase hex digits) as big-endian bytes
- * in out[0..*len). False for any other string, and for zero: RFC 5280
- * 4.1.2.2 wants it positive.
- */
-static bool
-serial_bytes(const char *hex, uint8_t out[SERIAL_MAX_BYTES], size_t *len)
-{
-    size_t n = hex != NULL ? strnlen(hex, WD_MAX_SERIAL_HEX + 1) : 0;
-    size_t i = 0;
-    size_t o = 0;
-    bool positive = false;
-
-    if (!wd_serial_is_valid(hex, n)) {
-        return false;
-    }
-    if (n % 2 == 1) {
-        out[o++] = (uint8_t)hex_value(hex[i++]);
-    }
-    for (; i < n; i += 2) {
-        out[o++] = (uint8_t)(hex_value(hex[i]) << 4 | hex_value(hex[i + 1]));
-    }
-    for (i = 0; i < o; i++) {
-        positive = positive || out[i] != 0;
-    }
-    *len = o;
-    return positive;
-}
-
 /*
  * An INTEGER's content as the store writes serials: lowercase hex without
  * leading zero bytes, "0" for zero (as pki_serial_get). False for more
@@ -169,7 +128,7 @@ serial_hex(const uint8_t *p, size_t n, char out[WD_MAX_SERIAL_HEX + 1])
         memcpy(out, "0", 2);
         return true;
     }
-    if (n > SERIAL_MAX_BYTES) {
+    if (n > PKI_SERIAL_MAX_BYTES) {
         return false;
     }
     wd_hex_encode(p, n, out);
@@ -343,33 +302,6 @@ out:
     return rc;
 }
 
-/* One PEM certificate; WD_E_CONFIG (logged) if it is not. */
-static enum wd_err
-import_crt(const char *event, const char *pem, gnutls_x509_crt_t *out)
-{
-    gnutls_x509_crt_t crt = NULL;
-    gnutls_datum_t d;
-    int ret;
-
-    if (pem == NULL) {
-        log_err("event=%s what=issuer err=\"missing\"", event);
-        return WD_E_CONFIG;
-    }
-    ret = gnutls_x509_crt_init(&crt);
-    if (ret >= 0) {
-        d.data = (unsigned char *)pem;
-        d.size = (unsigned)strlen(pem);
-        ret = gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_PEM);
-    }
-    if (ret < 0) {
-        log_err("event=%s what=issuer err=\"%s\"", event, gnutls_strerror(ret));
-        gnutls_x509_crt_deinit(crt);
-        return WD_E_CONFIG;
-    }
-    *out = crt;
-    return WD_OK;
-}
-
 /*
  * Starts a CRL of the CA whose certificate and key are given as PEM (the
  * root's, with the offline key). The key goes into a signer of its own,
@@ -391,7 +323,7 @@ pki_crl_begin_with_key(const char *issuer_pem, const char *issuer_key_pem,
     enum wd_err rc;
     int ret;
 
-    rc = import_crt("crl_build", issuer_pem, &issuer);
+    rc = pki_crt_import_pem(issuer_pem, "crl_build", "issuer", &issuer);
     if (rc == WD_OK) {
         rc = issuer_ski(issuer, ski, &ski_len);
     }
@@ -435,14 +367,14 @@ enum wd_err
 pki_crl_add(struct pki_crl_builder *b, const char *serial_hex,
             time_t revoked_at, int reason)
 {
-    uint8_t serial[SERIAL_MAX_BYTES];
+    uint8_t serial[PKI_SERIAL_MAX_BYTES];
     size_t serial_len = 0;
     size_t entry;
     size_t exts;
     size_t ext;
     size_t value;
 
-    if (!serial_bytes(serial_hex, serial, &serial_len)) {
+    if (!pki_serial_decode(serial_hex, serial, &serial_len)) {
         return WD_E_BAD_SERIAL;
     }
     if (reason >= 0 && !reason_accepted(reason)) {
@@ -814,7 +746,7 @@ pki_crl_read(const uint8_t *der, size_t len, const char *issuer_pem,
     enum wd_err rc;
 
     memset(&info, 0, sizeof(info));
-    rc = import_crt("crl_read", issuer_pem, &issuer);
+    rc = pki_crt_import_pem(issuer_pem, "crl_read", "issuer", &issuer);
     if (rc == WD_OK) {
         rc = import_crl(der, len, &crl);
     }

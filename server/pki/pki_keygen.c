@@ -2,7 +2,8 @@
  * Key types: the names init accepts for the keys it generates, the names
  * we give the keys found in CSRs and certificates, and which of those keys
  * we sign for. The signature hash follows the signing key, so that an
- * ECDSA signature is never weaker than its curve.
+ * ECDSA signature is never weaker than its curve. Generated keys leave as
+ * PKCS#8 PEM, with GnuTLS's copy wiped.
  */
 #include "pki_priv.h"
 
@@ -109,6 +110,29 @@ out:
         gnutls_x509_privkey_deinit(key);
     }
     return rc;
+}
+
+/*
+ * Exports key as unencrypted PKCS#8 PEM into *out, which the caller owns
+ * (wipe it, then free; whoever writes it to disk uses mode 0600). GnuTLS's
+ * copy is wiped. WD_E_INTERNAL, logged as "event=<event>
+ * what=export_key", if GnuTLS fails; *out is written only on success.
+ */
+enum wd_err
+pki_key_export_pem(gnutls_x509_privkey_t key, const char *event, char **out)
+{
+    gnutls_datum_t d = { NULL, 0 };
+    int ret;
+
+    ret = gnutls_x509_privkey_export2_pkcs8(key, GNUTLS_X509_FMT_PEM, NULL,
+                                            GNUTLS_PKCS_PLAIN, &d);
+    if (ret < 0) {
+        log_err("event=%s what=export_key err=\"%s\"", event,
+                gnutls_strerror(ret));
+        return WD_E_INTERNAL;
+    }
+    *out = pki_datum_take_str(&d); /* wipes GnuTLS's copy */
+    return WD_OK;
 }
 
 static enum wd_err

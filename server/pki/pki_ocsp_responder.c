@@ -91,22 +91,14 @@ load_delegated(const struct pki_ca *ca, const char *cert_pem,
 {
     gnutls_x509_crt_t crt = NULL;
     gnutls_datum_t der = { NULL, 0 };
-    gnutls_datum_t d;
-    enum wd_err rc = WD_E_CONFIG;
+    enum wd_err rc;
     int ret;
 
-    ret = gnutls_x509_crt_init(&crt);
-    if (ret >= 0) {
-        d.data = (unsigned char *)cert_pem;
-        d.size = (unsigned)strlen(cert_pem);
-        ret = gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_PEM);
+    rc = pki_crt_import_pem(cert_pem, "ocsp_responder_load", "certificate",
+                            &crt);
+    if (rc == WD_OK) {
+        rc = check_delegated(ca, crt);
     }
-    if (ret < 0) {
-        log_err("event=ocsp_responder_load what=certificate err=\"%s\"",
-                gnutls_strerror(ret));
-        goto out;
-    }
-    rc = check_delegated(ca, crt);
     if (rc != WD_OK) {
         goto out;
     }
@@ -289,24 +281,6 @@ fill(gnutls_x509_crt_t crt, const struct pki_ca *ca, gnutls_x509_privkey_t key,
     return WD_OK;
 }
 
-/* PKCS#8 PEM, unencrypted (the caller writes it with mode 0600). */
-static enum wd_err
-export_key(gnutls_x509_privkey_t key, char **out)
-{
-    gnutls_datum_t d = { NULL, 0 };
-    int ret;
-
-    ret = gnutls_x509_privkey_export2_pkcs8(key, GNUTLS_X509_FMT_PEM, NULL,
-                                            GNUTLS_PKCS_PLAIN, &d);
-    if (ret < 0) {
-        log_err("event=ocsp_responder_issue what=export_key err=\"%s\"",
-                gnutls_strerror(ret));
-        return WD_E_INTERNAL;
-    }
-    *out = pki_datum_take_str(&d); /* wipes GnuTLS's copy */
-    return WD_OK;
-}
-
 /*
  * Issue a delegated OCSP responder certificate from ca's intermediate
  * for a fresh key of the intermediate's type (P-256 for a type we do not
@@ -349,7 +323,7 @@ pki_ocsp_responder_issue(const struct pki_ca *ca, time_t now,
         rc = pki_cert_sign(ca, crt, &issued);
     }
     if (rc == WD_OK) {
-        rc = export_key(key, key_pem);
+        rc = pki_key_export_pem(key, "ocsp_responder_issue", key_pem);
     }
     if (rc != WD_OK) {
         goto out;

@@ -68,8 +68,10 @@ struct pki_ca {
     char *public_url; /* no trailing slash */
 };
 
-/* pki_keygen.c: key types. */
+/* pki_keygen.c: key types, and fresh keys out as PKCS#8 PEM. */
 enum wd_err pki_key_generate(enum pki_keygen kg, gnutls_x509_privkey_t *out);
+enum wd_err pki_key_export_pem(gnutls_x509_privkey_t key, const char *event,
+                               char **out);
 enum wd_err pki_key_type(gnutls_pubkey_t pub, char out[PKI_KEY_TYPE_MAX]);
 enum wd_err pki_key_digest(gnutls_pubkey_t pub, gnutls_digest_algorithm_t *out);
 
@@ -87,7 +89,12 @@ enum wd_err pki_sans_encode(const struct pki_san *sans, size_t n,
                             gnutls_datum_t *out);
 void pki_sans_free(struct pki_san *sans, size_t n);
 
+/* RFC 5280 4.1.2.2: a serial is at most 20 octets, so 40 hex digits. */
+#define PKI_SERIAL_MAX_BYTES (WD_MAX_SERIAL_HEX / 2)
+
 /* pki_serial.c: serials as lowercase hex in and out of certificates. */
+bool pki_serial_decode(const char *hex, uint8_t out[PKI_SERIAL_MAX_BYTES],
+                       size_t *len);
 enum wd_err pki_serial_set(gnutls_x509_crt_t crt, const char *hex);
 enum wd_err pki_serial_get(gnutls_x509_crt_t crt,
                            char out[WD_MAX_SERIAL_HEX + 1]);
@@ -96,8 +103,10 @@ enum wd_err pki_serial_get(gnutls_x509_crt_t crt,
 enum wd_err pki_der_fingerprint(const uint8_t *der, size_t len, char out[65]);
 enum wd_err pki_crt_cn(gnutls_x509_crt_t crt, char **out);
 
-/* pki_datum.c: GnuTLS buffers into ours. */
+/* pki_datum.c: GnuTLS buffers into ours, configured PEM into GnuTLS. */
 char *pki_datum_take_str(gnutls_datum_t *d);
+enum wd_err pki_crt_import_pem(const char *pem, const char *event,
+                               const char *what, gnutls_x509_crt_t *out);
 
 /* pki_cert.c: what every leaf the intermediate signs shares, for the
  * leaves built outside pki_cert_issue (the OCSP responder's). */

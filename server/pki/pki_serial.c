@@ -3,6 +3,8 @@
  * positive DER INTEGERs and read back as the lowercase hex the store, the
  * API and the CRL use. One hex form everywhere: leading zero bytes
  * stripped, so a serial round-trips through a certificate unchanged.
+ * pki_serial_decode turns that form into the bytes certificates and CRL
+ * entries carry.
  */
 #include "pki_priv.h"
 
@@ -20,7 +22,7 @@
 #define SERIAL_TRIES 64
 
 /* RFC 5280 4.1.2.2: at most 20 octets, plus one 0x00 for the sign. */
-#define SERIAL_DER_MAX 21
+#define SERIAL_DER_MAX (PKI_SERIAL_MAX_BYTES + 1)
 
 /*
  * Writes a fresh serial into out: 16 bytes from the CSPRNG with a
@@ -49,13 +51,44 @@ pki_serial_new(char out[WD_MAX_SERIAL_HEX + 1])
     return WD_E_INTERNAL;
 }
 
-static int
+static unsigned
 hex_value(char c)
 {
     if (c >= '0' && c <= '9') {
-        return c - '0';
+        return (unsigned)(c - '0');
     }
-    return c - 'a' + 10; /* wd_serial_is_valid admits only a-f */
+    return (unsigned)(c - 'a' + 10); /* wd_serial_is_valid admits only a-f */
+}
+
+/*
+ * A serial as stored (1 to WD_MAX_SERIAL_HEX lowercase hex digits) as
+ * big-endian bytes in out[0..*len), leading zero bytes kept. False for
+ * any other string and for zero (RFC 5280 4.1.2.2 wants it positive);
+ * out and *len then mean nothing.
+ */
+bool
+pki_serial_decode(const char *hex, uint8_t out[PKI_SERIAL_MAX_BYTES],
+                  size_t *len)
+{
+    size_t n = hex != NULL ? strnlen(hex, WD_MAX_SERIAL_HEX + 1) : 0;
+    size_t i = 0;
+    size_t o = 0;
+    bool positive = false;
+
+    if (!wd_serial_is_valid(hex, n)) {
+        return false;
+    }
+    if (n % 2 == 1) {
+        out[o++] = (uint8_t)hex_value(hex[i++]);
+    }
+    for (; i < n; i += 2) {
+        out[o++] = (uint8_t)(hex_value(hex[i]) << 4 | hex_value(hex[i + 1]));
+    }
+    for (i = 0; i < o; i++) {
+        positive = positive || out[i] != 0;
+    }
+    *len = o;
+    return positive;
 }
 
 /*
@@ -69,25 +102,16 @@ enum wd_err
 pki_serial_set(gnutls_x509_crt_t crt, const char *hex)
 {
     uint8_t buf[SERIAL_DER_MAX];
-    size_t len = hex != NULL ? strlen(hex) : 0;
-    size_t n = 1; /* buf[0] is the sign byte, used if needed */
-    size_t i = 0;
+    size_t n = 0;
     size_t first;
     int ret;
 
-    if (!wd_serial_is_valid(hex, len)) {
+    /* buf[0] is the sign byte, used if needed */
+    if (!pki_serial_decode(hex, buf + 1, &n)) {
         return WD_E_BAD_SERIAL;
     }
-    if (len % 2 == 1) {
-        buf[n++] = (uint8_t)hex_value(hex[i++]);
-    }
-    for (; i < len; i += 2) {
-        buf[n++] = (uint8_t)(hex_value(hex[i]) << 4 | hex_value(hex[i + 1]));
-    }
+    n++; /* the serial is buf[1..n) */
     for (first = 1; first < n && buf[first] == 0; first++) {
-    }
-    if (first == n) {
-        return WD_E_BAD_SERIAL; /* RFC 5280 4.1.2.2: positive */
     }
     if (buf[first] & 0x80) {
         buf[--first] = 0;

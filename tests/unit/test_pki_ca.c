@@ -13,6 +13,7 @@
 #include <gnutls/x509.h>
 
 #include "../../server/pki/pki.h"
+#include "pki_fixture.h"
 
 #define PUBLIC_URL "http://127.0.0.1:8080"
 #define DAY_S (24 * 3600)
@@ -27,17 +28,14 @@ struct fixtures {
 
 static const char *const default_hosts[] = { "localhost", "127.0.0.1", "::1" };
 
+/* The fixture's options, with a DNS name and two IPs for the server. */
 static void
 default_opts(struct pki_ca_new_opts *opts, const char *name, enum pki_keygen kg,
              time_t now)
 {
-    memset(opts, 0, sizeof(*opts));
-    opts->name = name;
-    opts->keygen = kg;
+    pki_fixture_ca_opts(opts, name, kg, PUBLIC_URL, now);
     opts->hosts = default_hosts;
     opts->n_hosts = 3;
-    opts->public_url = PUBLIC_URL;
-    opts->now = now;
 }
 
 static enum wd_err
@@ -71,8 +69,7 @@ setup(void **state)
     if (pki_ca_create(&opts, &f->other) != WD_OK) {
         return -1;
     }
-    if (load(f->main.root_pem, f->main.intermediate_pem,
-             f->main.intermediate_key_pem, PUBLIC_URL, &f->ca) != WD_OK) {
+    if (pki_fixture_ca_load(&f->main, PUBLIC_URL, &f->ca) != WD_OK) {
         return -1;
     }
     *state = f;
@@ -84,9 +81,8 @@ teardown(void **state)
 {
     struct fixtures *f = *state;
 
-    pki_ca_free(f->ca);
-    pki_ca_new_clear(&f->main);
-    pki_ca_new_clear(&f->other);
+    pki_fixture_ca_free(&f->main, f->ca);
+    pki_fixture_ca_free(&f->other, NULL);
     free(f);
     return 0;
 }

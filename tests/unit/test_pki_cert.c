@@ -15,6 +15,7 @@
 #include <gnutls/x509.h>
 
 #include "../../server/pki/pki.h"
+#include "pki_fixture.h"
 
 #define PUBLIC_URL "http://ca.example.test:8080"
 #define DAY_S (24 * 3600)
@@ -27,57 +28,21 @@ struct fixtures {
     time_t now;
 };
 
-static gnutls_x509_crt_t
-import_crt(const uint8_t *data, size_t len, gnutls_x509_crt_fmt_t fmt)
-{
-    gnutls_x509_crt_t crt = NULL;
-    gnutls_datum_t d = { (unsigned char *)data, (unsigned)len };
-
-    if (gnutls_x509_crt_init(&crt) < 0 ||
-        gnutls_x509_crt_import(crt, &d, fmt) < 0) {
-        gnutls_x509_crt_deinit(crt);
-        return NULL;
-    }
-    return crt;
-}
-
-static gnutls_x509_crt_t
-import_pem(const char *pem)
-{
-    return import_crt((const uint8_t *)pem, strlen(pem), GNUTLS_X509_FMT_PEM);
-}
-
 static int
 setup(void **state)
 {
-    static const char *const hosts[] = { "localhost" };
     struct fixtures *f = calloc(1, sizeof(*f));
-    struct pki_ca_new_opts opts;
-    struct pki_ca_cfg cfg;
 
     if (f == NULL) {
         return -1;
     }
     f->now = time(NULL);
-    memset(&opts, 0, sizeof(opts));
-    opts.name = "Cert Test";
-    opts.keygen = PKI_KEYGEN_ECDSA_P256;
-    opts.hosts = hosts;
-    opts.n_hosts = 1;
-    opts.public_url = PUBLIC_URL;
-    opts.now = f->now;
-    if (pki_ca_create(&opts, &f->made) != WD_OK) {
+    if (pki_fixture_ca_make("Cert Test", PKI_KEYGEN_ECDSA_P256, PUBLIC_URL,
+                            f->now, &f->made, &f->ca) != 0) {
         return -1;
     }
-    cfg.root_pem = f->made.root_pem;
-    cfg.intermediate_pem = f->made.intermediate_pem;
-    cfg.intermediate_key_pem = f->made.intermediate_key_pem;
-    cfg.public_url = PUBLIC_URL;
-    if (pki_ca_load(&cfg, &f->ca) != WD_OK) {
-        return -1;
-    }
-    f->root = import_pem(f->made.root_pem);
-    f->intermediate = import_pem(f->made.intermediate_pem);
+    f->root = pki_fixture_crt_pem(f->made.root_pem);
+    f->intermediate = pki_fixture_crt_pem(f->made.intermediate_pem);
     if (f->root == NULL || f->intermediate == NULL) {
         return -1;
     }
@@ -92,8 +57,7 @@ teardown(void **state)
 
     gnutls_x509_crt_deinit(f->root);
     gnutls_x509_crt_deinit(f->intermediate);
-    pki_ca_free(f->ca);
-    pki_ca_new_clear(&f->made);
+    pki_fixture_ca_free(&f->made, f->ca);
     free(f);
     return 0;
 }
@@ -140,7 +104,7 @@ static gnutls_x509_crt_t
 crt_of(const struct pki_cert *cert)
 {
     gnutls_x509_crt_t crt =
-        import_crt(cert->der, cert->der_len, GNUTLS_X509_FMT_DER);
+        pki_fixture_crt_import(cert->der, cert->der_len, GNUTLS_X509_FMT_DER);
 
     assert_non_null(crt);
     return crt;
@@ -599,7 +563,7 @@ test_pki_cert_issue_chains_to_the_root(void **state)
     struct pki_cert *cert = issue(f, "csr-rsa-2048.pem",
                                   PKI_PROFILE_SERVER_CLIENT, 90 * DAY_S, NULL);
     gnutls_x509_crt_t chain[2];
-    gnutls_x509_crt_t anchor = import_pem(f->made.root_pem);
+    gnutls_x509_crt_t anchor = pki_fixture_crt_pem(f->made.root_pem);
     gnutls_x509_trust_list_t trust = NULL;
     gnutls_typed_vdata_st purpose = { GNUTLS_DT_KEY_PURPOSE_OID,
                                       (unsigned char *)GNUTLS_KP_TLS_WWW_SERVER,

@@ -22,6 +22,7 @@
 #include "../../server/base/parse.h"
 #include "../../server/pki/pki.h"
 #include "../../server/pki/pki_priv.h"
+#include "pki_fixture.h"
 
 #define PUBLIC_URL "http://127.0.0.1:8080"
 #define DAY_S (24 * 3600)
@@ -64,14 +65,10 @@ struct entry {
     int reason;
 };
 
-static const char *const hosts[] = { "localhost" };
-
 static int
 setup(void **state)
 {
     struct fixtures *f = calloc(1, sizeof(*f));
-    struct pki_ca_new_opts opts;
-    struct pki_ca_cfg cfg;
     size_t i;
 
     if (f == NULL) {
@@ -79,21 +76,8 @@ setup(void **state)
     }
     f->now = time(NULL);
     for (i = 0; i < N_KINDS; i++) {
-        memset(&opts, 0, sizeof(opts));
-        opts.name = "Crl";
-        opts.keygen = kinds[i].kg;
-        opts.hosts = hosts;
-        opts.n_hosts = 1;
-        opts.public_url = PUBLIC_URL;
-        opts.now = f->now;
-        if (pki_ca_create(&opts, &f->made[i]) != WD_OK) {
-            return -1;
-        }
-        cfg.root_pem = f->made[i].root_pem;
-        cfg.intermediate_pem = f->made[i].intermediate_pem;
-        cfg.intermediate_key_pem = f->made[i].intermediate_key_pem;
-        cfg.public_url = PUBLIC_URL;
-        if (pki_ca_load(&cfg, &f->ca[i]) != WD_OK) {
+        if (pki_fixture_ca_make("Crl", kinds[i].kg, PUBLIC_URL, f->now,
+                                &f->made[i], &f->ca[i]) != 0) {
             return -1;
         }
     }
@@ -108,8 +92,7 @@ teardown(void **state)
     size_t i;
 
     for (i = 0; i < N_KINDS; i++) {
-        pki_ca_free(f->ca[i]);
-        pki_ca_new_clear(&f->made[i]);
+        pki_fixture_ca_free(&f->made[i], f->ca[i]);
     }
     free(f);
     return 0;

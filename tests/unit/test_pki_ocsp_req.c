@@ -18,9 +18,9 @@
 #include <libtasn1.h>
 
 #include "../../server/pki/pki.h"
+#include "pki_fixture.h"
 
 #define PUBLIC_URL "http://ca.example.test:8080"
-#define DAY_S (24 * 3600)
 #define HIGH_SERIAL "ff0102030405060708090a0b0c0d0e0f"
 
 struct fixtures {
@@ -37,106 +37,33 @@ struct fixtures {
     time_t now;
 };
 
-static gnutls_x509_crt_t
-import_crt(const uint8_t *data, size_t len, gnutls_x509_crt_fmt_t fmt)
-{
-    gnutls_x509_crt_t crt = NULL;
-    gnutls_datum_t d = { (unsigned char *)data, (unsigned)len };
-
-    if (gnutls_x509_crt_init(&crt) < 0 ||
-        gnutls_x509_crt_import(crt, &d, fmt) < 0) {
-        gnutls_x509_crt_deinit(crt);
-        return NULL;
-    }
-    return crt;
-}
-
-static gnutls_x509_crt_t
-import_pem(const char *pem)
-{
-    return import_crt((const uint8_t *)pem, strlen(pem), GNUTLS_X509_FMT_PEM);
-}
-
-static int
-make_ca(const char *name, time_t now, struct pki_ca_new *out)
-{
-    static const char *const hosts[] = { "localhost" };
-    struct pki_ca_new_opts opts;
-
-    memset(&opts, 0, sizeof(opts));
-    opts.name = name;
-    opts.keygen = PKI_KEYGEN_ECDSA_P256;
-    opts.hosts = hosts;
-    opts.n_hosts = 1;
-    opts.public_url = PUBLIC_URL;
-    opts.now = now;
-    return pki_ca_create(&opts, out) == WD_OK ? 0 : -1;
-}
-
-/* A leaf of f->ca for tests/data/csr-ecdsa-p256.pem; NULL serial: fresh. */
-static struct pki_cert *
-issue_leaf(const struct fixtures *f, const char *serial)
-{
-    struct pki_csr *csr = NULL;
-    struct pki_cert *cert = NULL;
-    char fresh[WD_MAX_SERIAL_HEX + 1];
-    struct pki_issue req;
-    size_t len = 0;
-    uint8_t *buf = test_read_file("csr-ecdsa-p256.pem", &len);
-
-    if (buf == NULL || pki_csr_parse(buf, len, &csr) != WD_OK) {
-        free(buf);
-        return NULL;
-    }
-    free(buf);
-    if (serial == NULL && pki_serial_new(fresh) == WD_OK) {
-        serial = fresh;
-    }
-    req.csr = csr;
-    req.profile = PKI_PROFILE_SERVER;
-    req.serial = serial;
-    req.validity_s = 90 * DAY_S;
-    req.now = f->now;
-    if (pki_cert_issue(f->ca, &req, &cert) != WD_OK) {
-        cert = NULL;
-    }
-    pki_csr_free(csr);
-    return cert;
-}
-
 static int
 setup(void **state)
 {
     struct fixtures *f = calloc(1, sizeof(*f));
-    struct pki_ca_cfg cfg;
 
     if (f == NULL) {
         return -1;
     }
     f->now = time(NULL);
-    if (make_ca("Main", f->now, &f->main) != 0 ||
-        make_ca("Other", f->now, &f->other) != 0) {
+    if (pki_fixture_ca_make("Main", PKI_KEYGEN_ECDSA_P256, PUBLIC_URL, f->now,
+                            &f->main, &f->ca) != 0 ||
+        pki_fixture_ca_make("Other", PKI_KEYGEN_ECDSA_P256, PUBLIC_URL, f->now,
+                            &f->other, NULL) != 0) {
         return -1;
     }
-    cfg.root_pem = f->main.root_pem;
-    cfg.intermediate_pem = f->main.intermediate_pem;
-    cfg.intermediate_key_pem = f->main.intermediate_key_pem;
-    cfg.public_url = PUBLIC_URL;
-    if (pki_ca_load(&cfg, &f->ca) != WD_OK) {
-        return -1;
-    }
-    f->leaf = issue_leaf(f, NULL);
-    f->high_leaf = issue_leaf(f, HIGH_SERIAL);
+    f->leaf = pki_fixture_leaf_issue(f->ca, NULL, f->now);
+    f->high_leaf = pki_fixture_leaf_issue(f->ca, HIGH_SERIAL, f->now);
     if (f->leaf == NULL || f->high_leaf == NULL) {
         return -1;
     }
-    f->intermediate = import_pem(f->main.intermediate_pem);
-    f->other_intermediate = import_pem(f->other.intermediate_pem);
-    f->leaf_crt =
-        import_crt(f->leaf->der, f->leaf->der_len, GNUTLS_X509_FMT_DER);
-    f->high_leaf_crt = import_crt(f->high_leaf->der, f->high_leaf->der_len,
-                                  GNUTLS_X509_FMT_DER);
-    f->other_leaf_crt = import_pem(f->other.server->pem);
+    f->intermediate = pki_fixture_crt_pem(f->main.intermediate_pem);
+    f->other_intermediate = pki_fixture_crt_pem(f->other.intermediate_pem);
+    f->leaf_crt = pki_fixture_crt_import(f->leaf->der, f->leaf->der_len,
+                                         GNUTLS_X509_FMT_DER);
+    f->high_leaf_crt = pki_fixture_crt_import(
+        f->high_leaf->der, f->high_leaf->der_len, GNUTLS_X509_FMT_DER);
+    f->other_leaf_crt = pki_fixture_crt_pem(f->other.server->pem);
     if (f->intermediate == NULL || f->other_intermediate == NULL ||
         f->leaf_crt == NULL || f->high_leaf_crt == NULL ||
         f->other_leaf_crt == NULL) {
@@ -158,9 +85,8 @@ teardown(void **state)
     gnutls_x509_crt_deinit(f->other_leaf_crt);
     pki_cert_free(f->leaf);
     pki_cert_free(f->high_leaf);
-    pki_ca_free(f->ca);
-    pki_ca_new_clear(&f->main);
-    pki_ca_new_clear(&f->other);
+    pki_fixture_ca_free(&f->main, f->ca);
+    pki_fixture_ca_free(&f->other, NULL);
     free(f);
     return 0;
 }

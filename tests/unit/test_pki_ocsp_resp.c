@@ -18,6 +18,7 @@
 #include <gnutls/x509.h>
 
 #include "../../server/pki/pki.h"
+#include "pki_fixture.h"
 
 #define PUBLIC_URL "http://ca.example.test:8080"
 #define DAY_S (24 * 3600)
@@ -47,78 +48,11 @@ struct fixtures {
 static const uint8_t nonce16[16] = { 0xde, 0xad, 0xbe, 0xef, 1, 2,  3,  4,
                                      5,    6,    7,    8,    9, 10, 11, 12 };
 
-static gnutls_x509_crt_t
-import_crt(const uint8_t *data, size_t len, gnutls_x509_crt_fmt_t fmt)
-{
-    gnutls_x509_crt_t crt = NULL;
-    gnutls_datum_t d = { (unsigned char *)data, (unsigned)len };
-
-    if (gnutls_x509_crt_init(&crt) < 0 ||
-        gnutls_x509_crt_import(crt, &d, fmt) < 0) {
-        gnutls_x509_crt_deinit(crt);
-        return NULL;
-    }
-    return crt;
-}
-
-static gnutls_x509_crt_t
-import_pem(const char *pem)
-{
-    return import_crt((const uint8_t *)pem, strlen(pem), GNUTLS_X509_FMT_PEM);
-}
-
-/* A leaf of c->ca for tests/data/csr-ecdsa-p256.pem. */
-static struct pki_cert *
-issue_leaf(const struct ca_fixture *c, time_t now)
-{
-    struct pki_csr *csr = NULL;
-    struct pki_cert *cert = NULL;
-    char serial[WD_MAX_SERIAL_HEX + 1];
-    struct pki_issue req;
-    size_t len = 0;
-    uint8_t *buf = test_read_file("csr-ecdsa-p256.pem", &len);
-
-    if (buf == NULL || pki_csr_parse(buf, len, &csr) != WD_OK ||
-        pki_serial_new(serial) != WD_OK) {
-        free(buf);
-        pki_csr_free(csr);
-        return NULL;
-    }
-    free(buf);
-    req.csr = csr;
-    req.profile = PKI_PROFILE_SERVER;
-    req.serial = serial;
-    req.validity_s = 90 * DAY_S;
-    req.now = now;
-    if (pki_cert_issue(c->ca, &req, &cert) != WD_OK) {
-        cert = NULL;
-    }
-    pki_csr_free(csr);
-    return cert;
-}
-
+/* c's CA, its responders (delegated and direct) and a leaf of it. */
 static int
 make_ca(const char *name, enum pki_keygen kg, time_t now, struct ca_fixture *c)
 {
-    static const char *const hosts[] = { "localhost" };
-    struct pki_ca_new_opts opts;
-    struct pki_ca_cfg cfg;
-
-    memset(&opts, 0, sizeof(opts));
-    opts.name = name;
-    opts.keygen = kg;
-    opts.hosts = hosts;
-    opts.n_hosts = 1;
-    opts.public_url = PUBLIC_URL;
-    opts.now = now;
-    if (pki_ca_create(&opts, &c->made) != WD_OK) {
-        return -1;
-    }
-    cfg.root_pem = c->made.root_pem;
-    cfg.intermediate_pem = c->made.intermediate_pem;
-    cfg.intermediate_key_pem = c->made.intermediate_key_pem;
-    cfg.public_url = PUBLIC_URL;
-    if (pki_ca_load(&cfg, &c->ca) != WD_OK ||
+    if (pki_fixture_ca_make(name, kg, PUBLIC_URL, now, &c->made, &c->ca) != 0 ||
         pki_ocsp_responder_issue(c->ca, now, 30 * DAY_S, &c->responder_key_pem,
                                  &c->responder) != WD_OK ||
         pki_ocsp_responder_new(c->ca, c->responder->pem, c->responder_key_pem,
@@ -126,13 +60,13 @@ make_ca(const char *name, enum pki_keygen kg, time_t now, struct ca_fixture *c)
         pki_ocsp_responder_new(c->ca, NULL, NULL, &c->direct) != WD_OK) {
         return -1;
     }
-    c->leaf = issue_leaf(c, now);
+    c->leaf = pki_fixture_leaf_issue(c->ca, NULL, now);
     if (c->leaf == NULL) {
         return -1;
     }
-    c->intermediate = import_pem(c->made.intermediate_pem);
-    c->leaf_crt = import_pem(c->leaf->pem);
-    c->responder_crt = import_pem(c->responder->pem);
+    c->intermediate = pki_fixture_crt_pem(c->made.intermediate_pem);
+    c->leaf_crt = pki_fixture_crt_pem(c->leaf->pem);
+    c->responder_crt = pki_fixture_crt_pem(c->responder->pem);
     if (c->intermediate == NULL || c->leaf_crt == NULL ||
         c->responder_crt == NULL) {
         return -1;
@@ -150,12 +84,8 @@ free_ca(struct ca_fixture *c)
     pki_ocsp_responder_free(c->direct);
     pki_cert_free(c->leaf);
     pki_cert_free(c->responder);
-    if (c->responder_key_pem != NULL) {
-        gnutls_memset(c->responder_key_pem, 0, strlen(c->responder_key_pem));
-        free(c->responder_key_pem);
-    }
-    pki_ca_free(c->ca);
-    pki_ca_new_clear(&c->made);
+    pki_fixture_key_free(c->responder_key_pem);
+    pki_fixture_ca_free(&c->made, c->ca);
 }
 
 static int
@@ -287,7 +217,7 @@ assert_verifies(const struct ca_fixture *c, gnutls_ocsp_resp_t resp,
         assert_memory_equal(der.data, c->responder->der, der.size);
         gnutls_free(der.data);
         /* RFC 6960 4.2.2.2: the intermediate vouches for the responder */
-        anchor = import_pem(c->made.intermediate_pem);
+        anchor = pki_fixture_crt_pem(c->made.intermediate_pem);
         assert_non_null(anchor);
         assert_int_equal(gnutls_x509_trust_list_init(&trust, 0), 0);
         assert_int_equal(gnutls_x509_trust_list_add_cas(trust, &anchor, 1, 0),

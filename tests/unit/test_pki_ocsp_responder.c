@@ -15,6 +15,7 @@
 #include <gnutls/x509.h>
 
 #include "../../server/pki/pki.h"
+#include "pki_fixture.h"
 
 #define PUBLIC_URL "http://127.0.0.1:8080"
 #define DAY_S (24 * 3600)
@@ -35,45 +36,6 @@ struct fixtures {
     time_t now;
 };
 
-static gnutls_x509_crt_t
-import_pem(const char *pem)
-{
-    gnutls_x509_crt_t crt = NULL;
-    gnutls_datum_t d = { (unsigned char *)pem, (unsigned)strlen(pem) };
-
-    if (gnutls_x509_crt_init(&crt) < 0 ||
-        gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_PEM) < 0) {
-        gnutls_x509_crt_deinit(crt);
-        return NULL;
-    }
-    return crt;
-}
-
-static int
-make_ca(const char *name, time_t now, struct pki_ca_new *made,
-        struct pki_ca **ca)
-{
-    static const char *const hosts[] = { "localhost" };
-    struct pki_ca_new_opts opts;
-    struct pki_ca_cfg cfg;
-
-    memset(&opts, 0, sizeof(opts));
-    opts.name = name;
-    opts.keygen = PKI_KEYGEN_ECDSA_P256;
-    opts.hosts = hosts;
-    opts.n_hosts = 1;
-    opts.public_url = PUBLIC_URL;
-    opts.now = now;
-    if (pki_ca_create(&opts, made) != WD_OK) {
-        return -1;
-    }
-    cfg.root_pem = made->root_pem;
-    cfg.intermediate_pem = made->intermediate_pem;
-    cfg.intermediate_key_pem = made->intermediate_key_pem;
-    cfg.public_url = PUBLIC_URL;
-    return pki_ca_load(&cfg, ca) == WD_OK ? 0 : -1;
-}
-
 static int
 setup(void **state)
 {
@@ -83,8 +45,10 @@ setup(void **state)
         return -1;
     }
     f->now = time(NULL);
-    if (make_ca("Main", f->now, &f->main, &f->ca) != 0 ||
-        make_ca("Other", f->now, &f->other, &f->other_ca) != 0) {
+    if (pki_fixture_ca_make("Main", PKI_KEYGEN_ECDSA_P256, PUBLIC_URL, f->now,
+                            &f->main, &f->ca) != 0 ||
+        pki_fixture_ca_make("Other", PKI_KEYGEN_ECDSA_P256, PUBLIC_URL, f->now,
+                            &f->other, &f->other_ca) != 0) {
         return -1;
     }
     if (pki_ocsp_responder_issue(f->ca, f->now, 30 * DAY_S, &f->key_pem,
@@ -93,22 +57,13 @@ setup(void **state)
                                  &f->other_key_pem, &f->other_cert) != WD_OK) {
         return -1;
     }
-    f->crt = import_pem(f->cert->pem);
-    f->intermediate = import_pem(f->main.intermediate_pem);
+    f->crt = pki_fixture_crt_pem(f->cert->pem);
+    f->intermediate = pki_fixture_crt_pem(f->main.intermediate_pem);
     if (f->crt == NULL || f->intermediate == NULL) {
         return -1;
     }
     *state = f;
     return 0;
-}
-
-static void
-wipe_free(char *s)
-{
-    if (s != NULL) {
-        gnutls_memset(s, 0, strlen(s));
-        free(s);
-    }
 }
 
 static int
@@ -118,14 +73,12 @@ teardown(void **state)
 
     gnutls_x509_crt_deinit(f->crt);
     gnutls_x509_crt_deinit(f->intermediate);
-    wipe_free(f->key_pem);
-    wipe_free(f->other_key_pem);
+    pki_fixture_key_free(f->key_pem);
+    pki_fixture_key_free(f->other_key_pem);
     pki_cert_free(f->cert);
     pki_cert_free(f->other_cert);
-    pki_ca_free(f->ca);
-    pki_ca_free(f->other_ca);
-    pki_ca_new_clear(&f->main);
-    pki_ca_new_clear(&f->other);
+    pki_fixture_ca_free(&f->main, f->ca);
+    pki_fixture_ca_free(&f->other, f->other_ca);
     free(f);
     return 0;
 }
@@ -248,7 +201,7 @@ test_pki_ocsp_responder_issue_never_outlives_the_intermediate(void **state)
         pki_ocsp_responder_issue(f->ca, f->now, 40 * YEAR_S, &key_pem, &cert),
         WD_OK);
     assert_int_equal(cert->not_after, pki_ca_not_after(f->ca));
-    wipe_free(key_pem);
+    pki_fixture_key_free(key_pem);
     pki_cert_free(cert);
 }
 
