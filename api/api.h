@@ -20,14 +20,110 @@
 /* Who the caller is; decided by the server from the verified certificate. */
 enum api_role {
     API_ROLE_SERVICE, /* any other valid certificate of this CA */
-    API_ROLE_ADMIN,   /* listed in the config */
+    API_ROLE_READER,  /* listed in the config: may list and read */
+    API_ROLE_ADMIN,   /* listed in the config: may do everything */
 };
 
 struct api_identity {
     enum api_role role;
-    char name[256];         /* config name for admins, else the CN */
+    char name[256];         /* config name for admins/readers, else the CN */
     struct pki_client cert; /* the verified client certificate */
+    const struct store_cert *row; /* the caller's certificate as stored */
 };
+
+/* ---- Policy: who is admin or reader, who may issue what (api_grant.c) */
+
+/* How a config entry recognises a client certificate. */
+enum api_match_kind {
+    API_MATCH_CN,          /* the subject's CN, case-insensitive */
+    API_MATCH_DNS,         /* any DNS SAN, case-insensitive */
+    API_MATCH_URI,         /* any URI SAN, exactly (spiffe://...) */
+    API_MATCH_FINGERPRINT, /* SHA-256 of the certificate, hex */
+};
+
+#define API_MATCH_MAX 512
+
+struct api_match {
+    enum api_match_kind kind;
+    char value[API_MATCH_MAX];
+};
+
+/* An admin or reader entry of the config. */
+struct api_member {
+    char name[64];
+    struct api_match match;
+};
+
+#define API_N_PROFILES 3 /* server, client, server-client */
+
+/*
+ * A grant: identities matching `who` may issue certificates whose every
+ * name (CN and each SAN) fits one of `names`, for the listed profiles, up
+ * to max_validity_s. Patterns: exact DNS names, "*.suffix" (exactly one
+ * extra left-most label), IPv4/IPv6 addresses and CIDR ranges, email
+ * addresses or "*@domain", URIs or a URI prefix ending in "*".
+ */
+struct api_grant {
+    char name[64];
+    struct api_match who;
+    char **names; /* owned patterns */
+    size_t n_names;
+    bool profiles[API_N_PROFILES]; /* indexed by enum pki_profile */
+    uint64_t max_validity_s;
+};
+
+/* Per-profile validity bounds. */
+struct api_profile_policy {
+    uint64_t default_validity_s;
+    uint64_t max_validity_s;
+};
+
+struct api_policy {
+    struct api_member *admins;
+    size_t n_admins;
+    struct api_member *readers;
+    size_t n_readers;
+    struct api_grant *grants;
+    size_t n_grants;
+    struct api_profile_policy profiles[API_N_PROFILES];
+};
+
+/* Frees what the policy owns (the arrays and grant patterns). */
+void api_policy_clear(struct api_policy *p);
+
+/* Does m recognise the stored certificate row? */
+bool api_match_identity(const struct api_match *m,
+                        const struct store_cert *row);
+
+/*
+ * The caller's role: admin if an admin entry matches row, else reader if
+ * a reader entry does, else service. name gets the entry's name, or the
+ * certificate's CN (its serial when it has none).
+ */
+enum api_role api_policy_role(const struct api_policy *p,
+                              const struct store_cert *row, char *name,
+                              size_t name_size);
+
+/*
+ * Does pattern (a grant's name) cover name, a SAN of type t (or a CN,
+ * checked as DNS)? Case-insensitive for DNS and email domains; one
+ * trailing dot ignored on both sides.
+ */
+bool api_pattern_matches(const char *pattern, enum pki_san_type t,
+                         const char *name);
+
+/*
+ * May caller (not an admin) issue csr with profile for validity_s? WD_OK;
+ * WD_E_FORBIDDEN when no grant names the caller for this profile;
+ * WD_E_NAME_NOT_ALLOWED with the first uncovered name copied to bad_name;
+ * WD_E_BAD_VALIDITY when *validity_s exceeds what the covering grants
+ * allow; a *validity_s of 0 becomes the longest they allow.
+ */
+enum wd_err api_grant_check(const struct api_policy *p,
+                            const struct store_cert *caller,
+                            const struct pki_csr *csr, enum pki_profile profile,
+                            uint64_t *validity_s, char *bad_name,
+                            size_t bad_name_size);
 
 /* One query parameter as received (already percent-decoded). */
 struct api_kv {
@@ -72,9 +168,10 @@ struct api_resp {
 
 /* Policy the API applies; from warden.conf. */
 struct api_cfg {
-    uint64_t default_validity_s; /* issuance without "validity" */
-    uint64_t max_validity_s;     /* upper bound for "validity" */
-    int64_t expiring_window_s;   /* "expiring" status, default 30 days */
+    const struct api_policy *policy; /* roles, grants, profile bounds */
+    uint64_t default_validity_s;     /* issuance without "validity" */
+    uint64_t max_validity_s;         /* upper bound for "validity" */
+    int64_t expiring_window_s;       /* "expiring" status, default 30 days */
 };
 
 /* Revocation publishing (CRL and OCSP); from warden.conf. */

@@ -14,6 +14,9 @@
 #include "../server/base/parse.h"
 #include "../server/base/xmalloc.h"
 
+/* Longest validity a request may name before the profile bound: 100y. */
+#define API_MAX_VALIDITY_S (100ULL * 366 * 86400)
+
 /* A serial collision of 128 random bits is never expected; bound retries. */
 #define ISSUE_SERIAL_TRIES 3
 
@@ -23,6 +26,7 @@ struct issue_args {
     size_t csr_len;
     enum pki_profile profile;
     uint64_t validity_s;
+    bool validity_given;
 };
 
 /* Media types under which a body is the CSR itself (PEM or DER). */
@@ -53,8 +57,8 @@ is_raw_csr_type(const char *type)
  * points into; the caller releases it.
  */
 static enum wd_err
-parse_json_body(const struct api *api, const struct api_req *req,
-                struct issue_args *args, json_t **root)
+parse_json_body(const struct api_req *req, struct issue_args *args,
+                json_t **root)
 {
     json_error_t jerr;
     json_t *doc;
@@ -79,11 +83,14 @@ parse_json_body(const struct api *api, const struct api_req *req,
         rc = WD_E_BAD_PROFILE;
         goto out;
     }
-    if (validity != NULL &&
-        !wd_parse_duration(validity, api->cfg.max_validity_s,
-                           &args->validity_s)) {
-        rc = WD_E_BAD_VALIDITY;
-        goto out;
+    if (validity != NULL) {
+        /* bounded here by the largest; the profile's bound comes later */
+        if (!wd_parse_duration(validity, API_MAX_VALIDITY_S,
+                               &args->validity_s)) {
+            rc = WD_E_BAD_VALIDITY;
+            goto out;
+        }
+        args->validity_given = true;
     }
     args->csr = (const uint8_t *)csr;
     args->csr_len = csr_len;
@@ -143,9 +150,9 @@ issue_and_store(struct api *api, const struct api_req *req,
 }
 
 /* The 201 body: JSON, or the PEM chain leaf first when asked for. */
-static void
-send_issued(struct api *api, const struct pki_cert *cert, bool pem,
-            struct api_resp *resp)
+void
+api_send_issued(struct api *api, const struct pki_cert *cert, bool pem,
+                struct api_resp *resp)
 {
     size_t len;
     char *chain = api_leaf_chain(api->ca, cert->pem, &len);
@@ -175,6 +182,21 @@ send_issued(struct api *api, const struct pki_cert *cert, bool pem,
     free(chain);
 }
 
+/* Default and maximum validity of profile: the config's "profiles". */
+struct api_profile_policy
+api_profile_bounds(const struct api_cfg *cfg, enum pki_profile profile)
+{
+    struct api_profile_policy b = {
+        .default_validity_s = cfg->default_validity_s,
+        .max_validity_s = cfg->max_validity_s,
+    };
+
+    if (cfg->policy != NULL && (unsigned)profile < API_N_PROFILES) {
+        b = cfg->policy->profiles[profile];
+    }
+    return b;
+}
+
 /*
  * POST /certificates: a PEM or DER CSR as the body, or JSON
  * {"csr", "profile", "validity"}. 201 once the certificate is committed.
@@ -185,8 +207,10 @@ api_cert_issue(struct api *api, const struct api_req *req, const char *arg,
 {
     struct issue_args args = {
         .profile = PKI_PROFILE_SERVER_CLIENT,
-        .validity_s = api->cfg.default_validity_s,
     };
+    struct api_profile_policy bounds;
+    char bad_name[300] = "";
+    char message[400] = "";
     struct pki_csr *csr = NULL;
     struct pki_cert *cert = NULL;
     json_t *doc = NULL;
@@ -206,7 +230,7 @@ api_cert_issue(struct api *api, const struct api_req *req, const char *arg,
     }
     api_media_type(req->content_type, type, sizeof(type));
     if (strcmp(type, "application/json") == 0) {
-        rc = parse_json_body(api, req, &args, &doc);
+        rc = parse_json_body(req, &args, &doc);
     } else if (is_raw_csr_type(type)) {
         args.csr = req->body;
         args.csr_len = req->body_len;
@@ -216,11 +240,39 @@ api_cert_issue(struct api *api, const struct api_req *req, const char *arg,
     if (rc != WD_OK) {
         goto out;
     }
-    if (args.validity_s > api->cfg.max_validity_s) {
+    bounds = api_profile_bounds(&api->cfg, args.profile);
+    if (!args.validity_given) {
+        args.validity_s = bounds.default_validity_s;
+    }
+    if (args.validity_s > bounds.max_validity_s) {
         rc = WD_E_BAD_VALIDITY;
         goto out;
     }
     rc = pki_csr_parse(args.csr, args.csr_len, &csr);
+    if (rc != WD_OK) {
+        goto out;
+    }
+    if (req->who->role != API_ROLE_ADMIN) {
+        /* PRODUCT: a grant covering all names, or nothing is issued */
+        uint64_t granted = args.validity_given ? args.validity_s : 0;
+
+        rc = api_grant_check(api->cfg.policy, req->who->row, csr, args.profile,
+                             &granted, bad_name, sizeof(bad_name));
+        if (rc == WD_OK && !args.validity_given && granted < args.validity_s) {
+            args.validity_s = granted; /* the profile default, clipped */
+        }
+        if (rc == WD_E_NAME_NOT_ALLOWED) {
+            snprintf(message, sizeof(message),
+                     "%s is outside what this identity may request", bad_name);
+        } else if (rc == WD_E_FORBIDDEN) {
+            /* PRODUCT: names outside a grant get name_not_allowed */
+            rc = WD_E_NAME_NOT_ALLOWED;
+            snprintf(message, sizeof(message),
+                     "no grant lets this identity request certificates "
+                     "with profile %s",
+                     pki_profile_name(args.profile));
+        }
+    }
     if (rc != WD_OK) {
         goto out;
     }
@@ -230,13 +282,13 @@ api_cert_issue(struct api *api, const struct api_req *req, const char *arg,
     }
     log_info("event=issued serial=%s profile=%s not_after=%lld", cert->serial,
              pki_profile_name(cert->profile), (long long)cert->not_after);
-    send_issued(api, cert, pem, resp);
+    api_send_issued(api, cert, pem, resp);
     snprintf(location, sizeof(location), "/api/v1/certificates/%s",
              cert->serial);
     api_resp_header(resp, "Location", location);
 out:
     if (rc != WD_OK) {
-        api_error(resp, rc, NULL);
+        api_error(resp, rc, message[0] != '\0' ? message : NULL);
     }
     pki_cert_free(cert);
     pki_csr_free(csr);

@@ -250,13 +250,14 @@ covered(const struct api_policy *p, const bool *applies, enum pki_san_type t,
  * a grant cannot hold); WD_E_NAME_NOT_ALLOWED when a name is not covered
  * or the CSR names nothing, the first such name copied to bad_name as
  * "DNS:x.other.internal" or "CN:..." (truncated, NUL-terminated; "" when
- * there is none); WD_E_BAD_VALIDITY when validity_s is too long. bad_name
- * may be NULL.
+ * there is none); WD_E_BAD_VALIDITY when *validity_s is too long. A
+ * *validity_s of 0 (none asked for) becomes the longest the grants allow.
+ * bad_name may be NULL.
  */
 enum wd_err
 api_grant_check(const struct api_policy *p, const struct store_cert *caller,
                 const struct pki_csr *csr, enum pki_profile profile,
-                uint64_t validity_s, char *bad_name, size_t bad_name_size)
+                uint64_t *validity_s, char *bad_name, size_t bad_name_size)
 {
     bool *applies = NULL;
     bool any = false;
@@ -308,7 +309,10 @@ api_grant_check(const struct api_policy *p, const struct store_cert *caller,
     if (n_names == 0) {
         goto out;
     }
-    rc = validity_s <= limit ? WD_OK : WD_E_BAD_VALIDITY;
+    if (*validity_s == 0) {
+        *validity_s = limit; /* none asked for: the most the grants allow */
+    }
+    rc = *validity_s <= limit ? WD_OK : WD_E_BAD_VALIDITY;
 out:
     free(applies);
     return rc;

@@ -11,9 +11,11 @@
 
 /* Who may call a route; checked by api_handle before the handler runs. */
 enum api_access {
-    API_ACCESS_ANY,    /* any valid client of this CA */
-    API_ACCESS_ADMIN,  /* admins only */
-    API_ACCESS_ISSUER, /* admins; grants come with issue 4 */
+    API_ACCESS_ANY,            /* any valid client of this CA */
+    API_ACCESS_ADMIN,          /* admins only */
+    API_ACCESS_READ,           /* admins and readers */
+    API_ACCESS_READ_OR_HOLDER, /* admins, readers, the serial's holder */
+    API_ACCESS_ISSUER, /* admins; services, whose grants the handler checks */
     API_ACCESS_HOLDER, /* admins, or the holder of the serial in the path */
 };
 
@@ -34,6 +36,28 @@ api_handler_fn api_cert_list;
 api_handler_fn api_cert_get;
 api_handler_fn api_ca_get;
 api_handler_fn api_cert_revoke;
+api_handler_fn api_renew;
+api_handler_fn api_audit_list;
+
+/* The 201 of an issuance: JSON, or the PEM chain (api_cert_issue.c). */
+void api_send_issued(struct api *api, const struct pki_cert *cert, bool pem,
+                     struct api_resp *resp);
+
+/* Commit cert with an audit action of our choosing (api_record.c). */
+enum wd_err api_cert_record_as(struct store *st, const struct pki_cert *cert,
+                               const char *requester, time_t now,
+                               const char *action, const char *detail);
+
+/* The validity bounds of profile under the configured policy. */
+struct api_profile_policy api_profile_bounds(const struct api_cfg *cfg,
+                                             enum pki_profile profile);
+
+/*
+ * Record a refused request in the audit log (403s of callers whose
+ * certificate chains to us): who, what, which serial, which error code.
+ */
+void api_audit_refusal(struct api *api, const char *actor, const char *action,
+                       const char *serial, const char *code);
 
 /* Free or give back resp's body; status and headers stay. */
 void api_resp_drop_body(struct api_resp *resp);

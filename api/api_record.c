@@ -35,9 +35,22 @@ join_sans(const struct pki_cert *cert)
     return out;
 }
 
+/* Commit cert as an "issue" (api.h). */
 enum wd_err
 api_cert_record(struct store *st, const struct pki_cert *cert,
                 const char *requester, time_t now)
+{
+    return api_cert_record_as(st, cert, requester, now, "issue", NULL);
+}
+
+/*
+ * Commit cert with its audit event (action, detail) in one transaction;
+ * WD_E_CONFLICT if the serial is taken. The row only borrows from cert.
+ */
+enum wd_err
+api_cert_record_as(struct store *st, const struct pki_cert *cert,
+                   const char *requester, time_t now, const char *action,
+                   const char *detail)
 {
     struct store_cert row = { 0 };
     char *requester_copy = xstrdup(requester);
@@ -50,6 +63,7 @@ api_cert_record(struct store *st, const struct pki_cert *cert,
     row.subject = cert->subject;
     row.cn = cert->cn;
     row.sans = join_sans(cert);
+    /* store_cert_insert only reads the row */
     row.key_type = (char *)cert->key_type;
     row.profile = profile;
     row.requester = requester_copy;
@@ -57,7 +71,7 @@ api_cert_record(struct store *st, const struct pki_cert *cert,
     row.not_before = cert->not_before;
     row.not_after = cert->not_after;
     row.issued_at = now;
-    rc = store_cert_insert(st, &row, requester);
+    rc = store_cert_insert_audited(st, &row, requester, action, detail);
     free(row.sans);
     free(profile);
     free(requester_copy);

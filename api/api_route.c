@@ -16,11 +16,13 @@ static const struct api_route routes[] = {
     /* paths below /api/v1 */
     { "POST", "/certificates", API_ACCESS_ISSUER, WD_MAX_CSR_BYTES,
       api_cert_issue },
-    { "GET", "/certificates", API_ACCESS_ADMIN, 0, api_cert_list },
-    { "GET", "/certificates/*", API_ACCESS_HOLDER, 0, api_cert_get },
+    { "GET", "/certificates", API_ACCESS_READ, 0, api_cert_list },
+    { "GET", "/certificates/*", API_ACCESS_READ_OR_HOLDER, 0, api_cert_get },
     { "POST", "/certificates/*/revoke", API_ACCESS_HOLDER,
       WD_MAX_SMALL_BODY_BYTES, api_cert_revoke },
     { "GET", "/ca", API_ACCESS_ANY, 0, api_ca_get },
+    { "POST", "/renew", API_ACCESS_ANY, WD_MAX_CSR_BYTES, api_renew },
+    { "GET", "/audit", API_ACCESS_ADMIN, 0, api_audit_list },
 };
 
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -59,16 +61,24 @@ match(const char *pattern, const char *path, char *arg, size_t argsz)
 static bool
 allowed(enum api_access access, const struct api_identity *who, const char *arg)
 {
+    bool holder = arg != NULL && strcmp(arg, who->cert.serial) == 0;
+    bool reader = who->role == API_ROLE_READER;
+
     if (who->role == API_ROLE_ADMIN) {
         return true;
     }
     switch (access) {
     case API_ACCESS_ANY:
         return true;
-    case API_ACCESS_HOLDER:
-        return arg != NULL && strcmp(arg, who->cert.serial) == 0;
-    case API_ACCESS_ADMIN:
+    case API_ACCESS_READ:
+        return reader;
+    case API_ACCESS_READ_OR_HOLDER:
+        return reader || holder;
     case API_ACCESS_ISSUER:
+        return !reader; /* the handler checks the service's grants */
+    case API_ACCESS_HOLDER:
+        return holder;
+    case API_ACCESS_ADMIN:
         return false;
     }
     return false;
@@ -139,13 +149,24 @@ api_handle(struct api *api, const struct api_req *req, struct api_resp *resp)
     if (req->who == NULL ||
         !allowed(route->access, req->who, arg[0] != '\0' ? arg : NULL)) {
         api_error(resp, WD_E_FORBIDDEN, NULL);
-        return;
+        goto out;
     }
     if (route->body_limit == 0 && req->body_len > 0) {
         api_error(resp, WD_E_TOO_LARGE, "this request takes no body");
         return;
     }
     route->handler(api, req, arg[0] != '\0' ? arg : NULL, resp);
+out:
+    if (resp->status == 403 && req->who != NULL) {
+        char action[64];
+
+        snprintf(action, sizeof(action), "%s %s", req->method,
+                 route != NULL ? route->pattern : "?");
+        api_audit_refusal(
+            api, req->who->name, action,
+            arg[0] != '\0' && strlen(arg) <= WD_MAX_SERIAL_HEX ? arg : NULL,
+            resp->error_code);
+    }
 }
 
 /*

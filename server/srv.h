@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <jansson.h>
 #include <sys/socket.h>
 
 #include "../api/api.h"
@@ -35,14 +36,6 @@
 #define SRV_FILE_CONFIG "warden.conf"
 #define SRV_FILE_DB "warden.db"
 
-/* An identity the config makes an admin, matched by certificate hash. */
-struct srv_admin {
-    char name[64];
-    char fingerprint[65]; /* SHA-256 of the certificate DER, hex */
-};
-
-#define SRV_MAX_ADMINS 64
-
 /* warden.conf, parsed (srv_config.c). */
 struct srv_config {
     char api_listen[128]; /* ADDR:PORT or [V6]:PORT */
@@ -57,12 +50,20 @@ struct srv_config {
     bool ocsp_delegated;      /* sign OCSP with ocsp.crt, else the CA */
     uint64_t ocsp_responder_validity_s; /* life of ocsp.crt */
     uint64_t root_crl_validity_s;       /* root CRL nextUpdate window */
-    struct srv_admin admins[SRV_MAX_ADMINS];
-    size_t n_admins;
+    struct api_policy policy;           /* admins, readers, grants, profiles */
 };
 
 /* Defaults for every key (what init writes). */
 void srv_config_defaults(struct srv_config *cfg);
+
+/* Free what the config owns (its policy). */
+void srv_config_clear(struct srv_config *cfg);
+
+/* The policy keys of warden.conf (srv_policy.c). */
+enum wd_err srv_policy_parse(json_t *profiles, json_t *admins, json_t *readers,
+                             json_t *grants, uint64_t default_validity_s,
+                             uint64_t max_validity_s, struct api_policy *p);
+json_t *srv_policy_admins_json(const struct api_policy *p);
 
 /* Read dir/warden.conf over the defaults; WD_E_CONFIG with a logged cause. */
 enum wd_err srv_config_load(const char *dir, struct srv_config *cfg);
@@ -124,7 +125,7 @@ struct srv_http;
 
 struct srv_http_cfg {
     struct api *api;                 /* borrowed */
-    const struct srv_config *config; /* borrowed: admins */
+    const struct srv_config *config; /* borrowed: the policy */
     struct sockaddr_storage api_addr;
     socklen_t api_addr_len;
     struct sockaddr_storage public_addr;

@@ -178,7 +178,7 @@ srv_cmd_crl(int argc, char **argv)
     };
     const char *dir = default_dir();
     const char *out = "-";
-    struct srv_config cfg;
+    struct srv_config cfg = { 0 };
     struct pki_ca *ca = NULL;
     struct store *st = NULL;
     uint8_t *der = NULL;
@@ -230,6 +230,7 @@ srv_cmd_crl(int argc, char **argv)
     free(der);
     store_close(st);
     pki_ca_free(ca);
+    srv_config_clear(&cfg);
     return rc == WD_OK ? 0 : failed("crl", rc);
 }
 
@@ -271,7 +272,7 @@ srv_cmd_root_crl(int argc, char **argv)
     const char *key_path = NULL;
     struct srv_root_revocation add[MAX_ROOT_REVOKES];
     size_t n_add = 0;
-    struct srv_config cfg;
+    struct srv_config cfg = { 0 };
     struct store *st = NULL;
     char *root = NULL;
     char *key = NULL;
@@ -324,5 +325,6 @@ srv_cmd_root_crl(int argc, char **argv)
     free(key);
     free(root);
     store_close(st);
+    srv_config_clear(&cfg);
     return rc == WD_OK ? 0 : failed("root-crl", rc);
 }

@@ -56,36 +56,11 @@ duration(const char *s, uint64_t *out)
     return s == NULL || wd_parse_duration(s, CONFIG_MAX_DURATION_S, out);
 }
 
-static enum wd_err
-parse_admins(json_t *arr, struct srv_config *cfg)
+/* Free what the config owns. */
+void
+srv_config_clear(struct srv_config *cfg)
 {
-    size_t i;
-    json_t *item;
-    json_error_t jerr;
-
-    if (!json_is_array(arr) || json_array_size(arr) > SRV_MAX_ADMINS) {
-        log_err("event=config_invalid key=admins reason=not_a_short_array");
-        return WD_E_CONFIG;
-    }
-    json_array_foreach(arr, i, item)
-    {
-        const char *name;
-        const char *fp;
-        struct srv_admin *a = &cfg->admins[cfg->n_admins];
-
-        if (json_unpack_ex(item, &jerr, JSON_STRICT, "{s:s, s:s}", "name",
-                           &name, "fingerprint", &fp) != 0 ||
-            !copy_str(name, a->name, sizeof(a->name)) || strlen(fp) != 64 ||
-            !wd_serial_is_valid(fp, 40) || !wd_serial_is_valid(fp + 40, 24)) {
-            log_err("event=config_invalid key=admins index=%zu "
-                    "reason=\"need {name, fingerprint: 64 lowercase hex}\"",
-                    i);
-            return WD_E_CONFIG;
-        }
-        snprintf(a->fingerprint, sizeof(a->fingerprint), "%s", fp);
-        cfg->n_admins++;
-    }
-    return WD_OK;
+    api_policy_clear(&cfg->policy);
 }
 
 /*
@@ -99,6 +74,9 @@ srv_config_load(const char *dir, struct srv_config *cfg)
     size_t len;
     json_t *doc = NULL;
     json_t *admins = NULL;
+    json_t *readers = NULL;
+    json_t *grants = NULL;
+    json_t *profiles = NULL;
     json_error_t jerr;
     const char *api_listen = NULL;
     const char *public_listen = NULL;
@@ -130,14 +108,16 @@ srv_config_load(const char *dir, struct srv_config *cfg)
     if (json_unpack_ex(
             doc, &jerr, JSON_STRICT,
             "{s?s, s?s, s?s, s?s, s?s, s?s, s?s, s?b, s?s, s?s, s?s, s?s, "
-            "s?o}",
+            "s?o, s?o, s?o, s?o}",
             "api_listen", &api_listen, "public_listen", &public_listen,
             "public_url", &public_url, "default_validity", &def_validity,
             "max_validity", &max_validity, "expiring_window", &expiring,
             "crl_validity", &crl_validity, "crl_keep_expired", &keep_expired,
             "ocsp_validity", &ocsp_validity, "ocsp_responder", &ocsp_responder,
             "ocsp_responder_validity", &ocsp_responder_validity,
-            "root_crl_validity", &root_crl_validity, "admins", &admins) != 0) {
+            "root_crl_validity", &root_crl_validity, "admins", &admins,
+            "readers", &readers, "grants", &grants, "profiles",
+            &profiles) != 0) {
         log_err("event=config_invalid file=%s reason=\"%s\"", SRV_FILE_CONFIG,
                 jerr.text);
         goto out;
@@ -182,7 +162,9 @@ srv_config_load(const char *dir, struct srv_config *cfg)
         log_err("event=config_invalid key=public_url reason=not_http");
         goto out;
     }
-    rc = admins != NULL ? parse_admins(admins, cfg) : WD_OK;
+    rc = srv_policy_parse(profiles, admins, readers, grants,
+                          cfg->default_validity_s, cfg->max_validity_s,
+                          &cfg->policy);
 out:
     json_decref(doc);
     free(text);
@@ -206,9 +188,7 @@ char *
 srv_config_dump(const struct srv_config *cfg)
 {
     json_t *doc = json_object();
-    json_t *admins = json_array();
     char *text;
-    size_t i;
 
     json_object_set_new(doc, "api_listen", json_string(cfg->api_listen));
     json_object_set_new(doc, "public_listen", json_string(cfg->public_listen));
@@ -234,12 +214,7 @@ srv_config_dump(const struct srv_config *cfg)
                         duration_json(cfg->ocsp_responder_validity_s));
     json_object_set_new(doc, "root_crl_validity",
                         duration_json(cfg->root_crl_validity_s));
-    for (i = 0; i < cfg->n_admins; i++) {
-        json_array_append_new(
-            admins, json_pack("{s:s, s:s}", "name", cfg->admins[i].name,
-                              "fingerprint", cfg->admins[i].fingerprint));
-    }
-    json_object_set_new(doc, "admins", admins);
+    json_object_set_new(doc, "admins", srv_policy_admins_json(&cfg->policy));
     text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(doc);
     return text;

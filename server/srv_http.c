@@ -62,6 +62,7 @@ struct request {
     size_t cap;
     bool have_who;
     struct api_identity who;
+    struct store_cert *who_row; /* the caller's stored certificate */
 };
 
 /* Collects query parameters for api_req (MHD_KeyValueIterator). */
@@ -164,19 +165,20 @@ send_error(struct MHD_Connection *conn, struct request *r, enum wd_err err)
 
 /*
  * Who is calling: the verified client certificate, checked against the
- * store (it must be one we issued and not revoked) and the config's admin
- * list. WD_E_CLIENT_CERT_MISSING / _INVALID when there is no usable one.
+ * store (it must be one we issued and not revoked) and the config's
+ * policy (admin, reader or service). *row is the stored certificate; the
+ * caller frees it, whatever this returns. WD_E_CLIENT_CERT_MISSING / _INVALID
+ * when there is no usable one.
  */
 static enum wd_err
 identify(struct srv_http *http, struct MHD_Connection *conn, time_t now,
-         struct api_identity *who)
+         struct api_identity *who, struct store_cert **row)
 {
     const union MHD_ConnectionInfo *info;
     const gnutls_datum_t *peers;
     const uint8_t *ders[MAX_PEER_CERTS];
     size_t lens[MAX_PEER_CERTS];
     unsigned int n = 0;
-    struct store_cert *row = NULL;
     enum wd_err rc;
     size_t i;
 
@@ -199,7 +201,7 @@ identify(struct srv_http *http, struct MHD_Connection *conn, time_t now,
         return rc;
     }
     /* one we issued, still in the inventory, and not revoked */
-    rc = store_cert_get(http->api->store, who->cert.serial, &row);
+    rc = store_cert_get(http->api->store, who->cert.serial, row);
     if (rc == WD_E_NOT_FOUND) {
         log_warn("event=client_cert_unknown serial=%s reason=\"chains to "
                  "our intermediate but the store does not hold it\"",
@@ -209,24 +211,13 @@ identify(struct srv_http *http, struct MHD_Connection *conn, time_t now,
     if (rc != WD_OK) {
         return rc;
     }
-    if (row->revoked_at != 0 ||
-        strcmp(row->fingerprint, who->cert.fingerprint) != 0) {
-        store_cert_free(row);
+    if ((*row)->revoked_at != 0 ||
+        strcmp((*row)->fingerprint, who->cert.fingerprint) != 0) {
         return WD_E_CLIENT_CERT_INVALID;
     }
-    store_cert_free(row);
-    who->role = API_ROLE_SERVICE;
-    snprintf(who->name, sizeof(who->name), "%s",
-             who->cert.cn[0] != '\0' ? who->cert.cn : who->cert.serial);
-    for (i = 0; i < http->config->n_admins; i++) {
-        if (strcmp(http->config->admins[i].fingerprint,
-                   who->cert.fingerprint) == 0) {
-            who->role = API_ROLE_ADMIN;
-            snprintf(who->name, sizeof(who->name), "%s",
-                     http->config->admins[i].name);
-            break;
-        }
-    }
+    who->row = *row;
+    who->role = api_policy_role(&http->config->policy, *row, who->name,
+                                sizeof(who->name));
     return WD_OK;
 }
 
@@ -291,7 +282,7 @@ on_headers(struct listener *l, struct MHD_Connection *conn, struct request *r,
     enum wd_err rc;
 
     if (l->is_api) {
-        rc = identify(l->http, conn, time(NULL), &r->who);
+        rc = identify(l->http, conn, time(NULL), &r->who, &r->who_row);
         if (rc != WD_OK) {
             return send_error(conn, r, rc);
         }
@@ -394,6 +385,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
              r->error_code != NULL ? r->error_code : "-", us,
              toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
     log_set_request_id(NULL);
+    store_cert_free(r->who_row);
     free(r->body);
     free(r);
     *con_cls = NULL;

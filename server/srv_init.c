@@ -216,10 +216,15 @@ srv_init_run(const struct srv_init_opts *opts)
     if (rc != WD_OK) {
         goto out;
     }
-    snprintf(cfg.admins[0].name, sizeof(cfg.admins[0].name), "admin");
-    snprintf(cfg.admins[0].fingerprint, sizeof(cfg.admins[0].fingerprint), "%s",
+    /* the bootstrap admin, recognised by its certificate's hash */
+    cfg.policy.admins = xcalloc(1, sizeof(*cfg.policy.admins));
+    cfg.policy.n_admins = 1;
+    snprintf(cfg.policy.admins[0].name, sizeof(cfg.policy.admins[0].name),
+             "admin");
+    cfg.policy.admins[0].match.kind = API_MATCH_FINGERPRINT;
+    snprintf(cfg.policy.admins[0].match.value,
+             sizeof(cfg.policy.admins[0].match.value), "%s",
              ca.admin->fingerprint);
-    cfg.n_admins = 1;
     conf = srv_config_dump(&cfg);
     rc = srv_file_create(opts->dir, SRV_FILE_CONFIG, conf, strlen(conf), 0640);
     if (rc == WD_OK) {
@@ -234,6 +239,7 @@ srv_init_run(const struct srv_init_opts *opts)
     }
 out:
     free(conf);
+    srv_config_clear(&cfg);
     pki_ca_new_clear(&ca);
     return rc;
 }

@@ -194,7 +194,7 @@ maybe_renew_responder(const char *dir, struct api *api,
 enum wd_err
 srv_serve_run(const struct srv_serve_opts *opts)
 {
-    struct srv_config cfg;
+    struct srv_config cfg = { 0 };
     struct ca_files files = { 0 };
     struct pki_ca *ca = NULL;
     struct store *st = NULL;
@@ -255,6 +255,7 @@ srv_serve_run(const struct srv_serve_opts *opts)
     }
     api.store = st;
     api.ca = ca;
+    api.cfg.policy = &cfg.policy;
     api.cfg.default_validity_s = cfg.default_validity_s;
     api.cfg.max_validity_s = cfg.max_validity_s;
     api.cfg.expiring_window_s = cfg.expiring_window_s;
@@ -298,6 +299,7 @@ out:
     store_close(st);
     pki_ca_free(ca);
     ca_files_free(&files);
+    srv_config_clear(&cfg);
     if (rc == WD_OK) {
         log_info("event=stopped");
     }

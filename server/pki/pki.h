@@ -150,6 +150,17 @@ struct pki_issue {
 enum wd_err pki_cert_issue(const struct pki_ca *ca, const struct pki_issue *req,
                            struct pki_cert **out);
 
+/*
+ * Renewal without a new key: a fresh certificate with the subject, SANs
+ * and public key of old_der (one we issued), for profile, with serial and
+ * validity as in pki_cert_issue. Nothing else of the old certificate is
+ * copied. Caller owns *out.
+ */
+enum wd_err pki_cert_renew(const struct pki_ca *ca, const uint8_t *old_der,
+                           size_t old_len, enum pki_profile profile,
+                           const char *serial, uint64_t validity_s, time_t now,
+                           struct pki_cert **out);
+
 /* A verified client of the API listener. */
 struct pki_client {
     char serial[WD_MAX_SERIAL_HEX + 1];

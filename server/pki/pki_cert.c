@@ -67,7 +67,7 @@ key_usage(const char *key_type)
 /* What a leaf from a CSR adds to pki_cert_set_leaf: CRL DP, AIA, EKU. */
 static enum wd_err
 set_extensions(gnutls_x509_crt_t crt, const struct pki_ca *ca,
-               const struct pki_issue *req)
+               enum pki_profile profile)
 {
     char crl[URL_MAX];
     char ocsp[URL_MAX];
@@ -101,7 +101,7 @@ set_extensions(gnutls_x509_crt_t crt, const struct pki_ca *ca,
         return WD_E_INTERNAL;
     }
     /* RFC 5280 4.2.1.12: the profile's extended key usage */
-    return pki_profile_set_eku(crt, req->profile);
+    return pki_profile_set_eku(crt, profile);
 }
 
 /* Version, serial and validity. */
@@ -213,6 +213,43 @@ pki_cert_sign(const struct pki_ca *ca, gnutls_x509_crt_t crt,
 }
 
 /*
+ * Everything after subject and key: SANs from names, the leaf basics,
+ * CRL DP, AIA and EKU, then the signature. Shared by issuance from a CSR
+ * and renewal from an old certificate, so both carry the same extensions.
+ */
+static enum wd_err
+finish_leaf(const struct pki_ca *ca, gnutls_x509_crt_t crt,
+            const struct pki_csr *names, const uint8_t *ski, size_t ski_len,
+            const struct pki_issue *req, struct pki_cert **out)
+{
+    struct pki_leaf leaf;
+    enum wd_err rc;
+
+    if (req->profile != PKI_PROFILE_SERVER &&
+        req->profile != PKI_PROFILE_CLIENT &&
+        req->profile != PKI_PROFILE_SERVER_CLIENT) {
+        return WD_E_BAD_PROFILE;
+    }
+    leaf.serial = req->serial;
+    leaf.now = req->now;
+    leaf.validity_s = req->validity_s;
+    leaf.key_usage = key_usage(names->key_type);
+    leaf.ski = ski;
+    leaf.ski_len = ski_len;
+    rc = set_sans(crt, names);
+    if (rc == WD_OK) {
+        rc = pki_cert_set_leaf(crt, ca, &leaf);
+    }
+    if (rc == WD_OK) {
+        rc = set_extensions(crt, ca, req->profile);
+    }
+    if (rc == WD_OK) {
+        rc = pki_cert_sign(ca, crt, out);
+    }
+    return rc;
+}
+
+/*
  * Build and sign a leaf certificate as PRODUCT.md lists: v3, the serial
  * req->serial, issuer the intermediate, not_before now - WD_BACKDATE_S,
  * not_after now + validity_s but never past the intermediate's, subject
@@ -229,18 +266,11 @@ pki_cert_issue(const struct pki_ca *ca, const struct pki_issue *req,
     gnutls_x509_crt_t crt = NULL;
     uint8_t ski[PKI_KEY_ID_MAX];
     size_t ski_len = sizeof(ski);
-    struct pki_leaf leaf;
     enum wd_err rc = WD_E_INTERNAL;
     int ret;
 
     if (req->csr == NULL || req->csr->crq == NULL) {
         log_err("event=cert_issue err=\"no request\"");
-        goto out;
-    }
-    if (req->profile != PKI_PROFILE_SERVER &&
-        req->profile != PKI_PROFILE_CLIENT &&
-        req->profile != PKI_PROFILE_SERVER_CLIENT) {
-        rc = WD_E_BAD_PROFILE;
         goto out;
     }
     ret = gnutls_x509_crt_init(&crt);
@@ -259,24 +289,83 @@ pki_cert_issue(const struct pki_ca *ca, const struct pki_issue *req,
         log_err("event=cert_issue err=\"%s\"", gnutls_strerror(ret));
         goto out;
     }
-    leaf.serial = req->serial;
-    leaf.now = req->now;
-    leaf.validity_s = req->validity_s;
-    leaf.key_usage = key_usage(req->csr->key_type);
-    leaf.ski = ski;
-    leaf.ski_len = ski_len;
-    rc = set_sans(crt, req->csr);
-    if (rc == WD_OK) {
-        rc = pki_cert_set_leaf(crt, ca, &leaf);
-    }
-    if (rc == WD_OK) {
-        rc = set_extensions(crt, ca, req);
-    }
-    if (rc == WD_OK) {
-        rc = pki_cert_sign(ca, crt, out);
-    }
+    rc = finish_leaf(ca, crt, req->csr, ski, ski_len, req, out);
 out:
     gnutls_x509_crt_deinit(crt);
+    return rc;
+}
+
+/*
+ * Renewal without a new key: subject (as RFC 4514 text), key and SANs of
+ * the old certificate, everything else fresh as in pki_cert_issue.
+ */
+enum wd_err
+pki_cert_renew(const struct pki_ca *ca, const uint8_t *old_der, size_t old_len,
+               enum pki_profile profile, const char *serial,
+               uint64_t validity_s, time_t now, struct pki_cert **out)
+{
+    struct pki_cert *old = NULL;
+    gnutls_x509_crt_t old_crt = NULL;
+    gnutls_x509_crt_t crt = NULL;
+    gnutls_pubkey_t pub = NULL;
+    gnutls_datum_t der = { (unsigned char *)old_der, (unsigned)old_len };
+    uint8_t ski[PKI_KEY_ID_MAX];
+    size_t ski_len = sizeof(ski);
+    struct pki_csr names = { 0 };
+    struct pki_issue req = {
+        .csr = &names,
+        .profile = profile,
+        .serial = serial,
+        .validity_s = validity_s,
+        .now = now,
+    };
+    enum wd_err rc;
+    int ret;
+
+    rc = pki_cert_parse(old_der, old_len, &old);
+    if (rc != WD_OK) {
+        goto out;
+    }
+    /* what the renewed certificate names: exactly the old one's */
+    names.subject = old->subject;
+    names.cn = old->cn;
+    names.sans = old->sans;
+    names.n_sans = old->n_sans;
+    memcpy(names.key_type, old->key_type, sizeof(names.key_type));
+    ret = gnutls_x509_crt_init(&old_crt);
+    if (ret >= 0) {
+        ret = gnutls_x509_crt_import(old_crt, &der, GNUTLS_X509_FMT_DER);
+    }
+    if (ret >= 0) {
+        ret = gnutls_pubkey_init(&pub);
+    }
+    if (ret >= 0) {
+        ret = gnutls_pubkey_import_x509(pub, old_crt, 0);
+    }
+    if (ret >= 0) {
+        ret = gnutls_x509_crt_init(&crt);
+    }
+    if (ret >= 0) {
+        ret = gnutls_x509_crt_set_pubkey(crt, pub);
+    }
+    if (ret >= 0 && old->subject[0] != '\0') {
+        ret = gnutls_x509_crt_set_dn(crt, old->subject, NULL);
+    }
+    if (ret >= 0) {
+        ret =
+            gnutls_pubkey_get_key_id(pub, GNUTLS_KEYID_USE_SHA1, ski, &ski_len);
+    }
+    if (ret < 0) {
+        log_err("event=cert_renew err=\"%s\"", gnutls_strerror(ret));
+        rc = WD_E_INTERNAL;
+        goto out;
+    }
+    rc = finish_leaf(ca, crt, &names, ski, ski_len, &req, out);
+out:
+    gnutls_x509_crt_deinit(crt);
+    gnutls_x509_crt_deinit(old_crt);
+    gnutls_pubkey_deinit(pub);
+    pki_cert_free(old);
     return rc;
 }
 

@@ -60,7 +60,7 @@ out=$(wd_api . svc "https://$WD_API/api/v1/certificates")
 expect_error "$out" 403 forbidden "a service may not list the inventory"
 n=$(rows)
 out=$(wd_api . svc --data-binary @good.csr "https://$WD_API/api/v1/certificates")
-expect_error "$out" 403 forbidden "a service may not issue"
+expect_error "$out" 403 name_not_allowed "a service without grants may not issue"
 expect_eq "$n" "$(rows)" "nothing is stored for a refused issuance"
 
 # an expired client certificate: issue one valid for 2 seconds, wait

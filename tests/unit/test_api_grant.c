@@ -138,8 +138,9 @@ static enum wd_err
 check(const struct store_cert *caller, const struct pki_csr *csr,
       enum pki_profile profile, uint64_t validity_s)
 {
-    return api_grant_check(&policy, caller, csr, profile, validity_s, bad,
-                           sizeof(bad));
+    uint64_t v = validity_s;
+
+    return api_grant_check(&policy, caller, csr, profile, &v, bad, sizeof(bad));
 }
 
 /* Parses tests/data/<name>, which must succeed; pki_csr_free it. */
@@ -436,10 +437,10 @@ test_api_grant_check_refuses_an_unknown_identity(void **state)
     assert_string_equal(bad, "");
     assert_wd_err(check(NULL, &csr, PKI_PROFILE_SERVER, DAY), WD_E_FORBIDDEN);
     assert_wd_err(api_grant_check(&none, &deploy_bot, &csr, PKI_PROFILE_SERVER,
-                                  DAY, bad, sizeof(bad)),
+                                  (uint64_t[]){ DAY }, bad, sizeof(bad)),
                   WD_E_FORBIDDEN);
     assert_wd_err(api_grant_check(NULL, &deploy_bot, &csr, PKI_PROFILE_SERVER,
-                                  DAY, bad, sizeof(bad)),
+                                  (uint64_t[]){ DAY }, bad, sizeof(bad)),
                   WD_E_FORBIDDEN);
 }
 
@@ -580,12 +581,13 @@ test_api_grant_check_truncates_the_bad_name(void **state)
 
     (void)state;
     assert_wd_err(api_grant_check(&policy, &deploy_bot, &csr,
-                                  PKI_PROFILE_SERVER, DAY, small,
-                                  sizeof(small)),
+                                  PKI_PROFILE_SERVER, (uint64_t[]){ DAY },
+                                  small, sizeof(small)),
                   WD_E_NAME_NOT_ALLOWED);
     assert_string_equal(small, "DNS:x.o");
     assert_wd_err(api_grant_check(&policy, &deploy_bot, &csr,
-                                  PKI_PROFILE_SERVER, DAY, NULL, 0),
+                                  PKI_PROFILE_SERVER, (uint64_t[]){ DAY }, NULL,
+                                  0),
                   WD_E_NAME_NOT_ALLOWED);
 }
 
@@ -609,19 +611,19 @@ test_api_grant_check_on_parsed_requests(void **state)
     struct api_policy p = { .grants = &g, .n_grants = 1 };
 
     (void)state;
-    assert_wd_err(api_grant_check(&p, &web, mixed, PKI_PROFILE_SERVER, DAY, bad,
-                                  sizeof(bad)),
+    assert_wd_err(api_grant_check(&p, &web, mixed, PKI_PROFILE_SERVER,
+                                  (uint64_t[]){ DAY }, bad, sizeof(bad)),
                   WD_OK);
-    assert_wd_err(api_grant_check(&p, &web, cn_ip, PKI_PROFILE_SERVER, DAY, bad,
-                                  sizeof(bad)),
+    assert_wd_err(api_grant_check(&p, &web, cn_ip, PKI_PROFILE_SERVER,
+                                  (uint64_t[]){ DAY }, bad, sizeof(bad)),
                   WD_OK);
-    assert_wd_err(api_grant_check(&p, &web, not_host, PKI_PROFILE_SERVER, DAY,
-                                  bad, sizeof(bad)),
+    assert_wd_err(api_grant_check(&p, &web, not_host, PKI_PROFILE_SERVER,
+                                  (uint64_t[]){ DAY }, bad, sizeof(bad)),
                   WD_E_NAME_NOT_ALLOWED);
     assert_string_equal(bad, "CN:Alice Smith");
     names[1] = "x.mixed.example.com"; /* the requested wildcard is literal */
-    assert_wd_err(api_grant_check(&p, &web, mixed, PKI_PROFILE_SERVER, DAY, bad,
-                                  sizeof(bad)),
+    assert_wd_err(api_grant_check(&p, &web, mixed, PKI_PROFILE_SERVER,
+                                  (uint64_t[]){ DAY }, bad, sizeof(bad)),
                   WD_E_NAME_NOT_ALLOWED);
     assert_string_equal(bad, "DNS:*.mixed.example.com");
     pki_csr_free(mixed);

@@ -145,24 +145,31 @@ test_api_route_admin_issue_is_stored_before_the_201(void **state)
 }
 
 static void
-test_api_route_service_may_not_issue_or_list(void **state)
+test_api_route_service_without_grants_may_not_issue_or_list(void **state)
 {
     struct fixture *f = *state;
     struct api_resp resp = { 0 };
+    struct api_identity reader = f->service;
     int64_t before = count_rows(f);
     size_t limit = 99;
 
     json_decref(call(f, &f->service, "POST", "/api/v1/certificates", NULL,
                      f->csr, f->csr_len, &resp));
     assert_int_equal(resp.status, 403);
-    assert_string_equal(resp.error_code, "forbidden");
+    assert_string_equal(resp.error_code, "name_not_allowed");
     assert_int_equal(count_rows(f), before);
     json_decref(call(f, &f->service, "GET", "/api/v1/certificates", NULL, NULL,
                      0, &resp));
     assert_int_equal(resp.status, 403);
+    /* a service may send a CSR (its grants are checked against it) */
     assert_wd_err(api_route_preflight("POST", "/api/v1/certificates",
                                       &f->service, &limit),
-                  WD_E_FORBIDDEN);
+                  WD_OK);
+    /* a reader may not even send one */
+    reader.role = API_ROLE_READER;
+    assert_wd_err(
+        api_route_preflight("POST", "/api/v1/certificates", &reader, &limit),
+        WD_E_FORBIDDEN);
     assert_int_equal(limit, 0);
     assert_wd_err(
         api_route_preflight("POST", "/api/v1/certificates", &f->admin, &limit),
@@ -294,7 +301,8 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_api_route_admin_issue_is_stored_before_the_201),
-        cmocka_unit_test(test_api_route_service_may_not_issue_or_list),
+        cmocka_unit_test(
+            test_api_route_service_without_grants_may_not_issue_or_list),
         cmocka_unit_test(test_api_route_holder_reads_only_its_own_certificate),
         cmocka_unit_test(test_api_route_unknown_path_and_wrong_method),
         cmocka_unit_test(test_api_route_list_maps_rows_to_json),
