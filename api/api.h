@@ -252,6 +252,13 @@ enum wd_err api_cert_record(struct store *st, const struct pki_cert *cert,
 enum wd_err api_public_preflight(const char *method, const char *path,
                                  size_t *body_limit);
 
+/*
+ * Record a refused request in the audit log (403s of callers whose
+ * certificate chains to us): who, what, which serial, which error code.
+ */
+void api_audit_refusal(struct api *api, const char *actor, const char *action,
+                       const char *serial, const char *code);
+
 /* Fill resp with the JSON error for err; message NULL = wd_err_str(). */
 void api_error(struct api_resp *resp, enum wd_err err, const char *message);
 

@@ -52,13 +52,6 @@ enum wd_err api_cert_record_as(struct store *st, const struct pki_cert *cert,
 struct api_profile_policy api_profile_bounds(const struct api_cfg *cfg,
                                              enum pki_profile profile);
 
-/*
- * Record a refused request in the audit log (403s of callers whose
- * certificate chains to us): who, what, which serial, which error code.
- */
-void api_audit_refusal(struct api *api, const char *actor, const char *action,
-                       const char *serial, const char *code);
-
 /* Free or give back resp's body; status and headers stay. */
 void api_resp_drop_body(struct api_resp *resp);
 

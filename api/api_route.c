@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../server/base/limits.h"
+#include "../server/base/parse.h"
 
 #define API_PREFIX "/api/v1"
 
@@ -162,10 +163,9 @@ out:
 
         snprintf(action, sizeof(action), "%s %s", req->method,
                  route != NULL ? route->pattern : "?");
-        api_audit_refusal(
-            api, req->who->name, action,
-            arg[0] != '\0' && strlen(arg) <= WD_MAX_SERIAL_HEX ? arg : NULL,
-            resp->error_code);
+        api_audit_refusal(api, req->who->name, action,
+                          wd_serial_is_valid(arg, strlen(arg)) ? arg : NULL,
+                          resp->error_code);
     }
 }
 

@@ -20,6 +20,20 @@
 #define SRV_DEFAULT_DIR "./warden-data"
 #define SRV_DEFAULT_API_LISTEN "127.0.0.1:8443"
 #define SRV_DEFAULT_PUBLIC_LISTEN "127.0.0.1:8080"
+/* TLS 1.2 and 1.3 only; AEAD ciphers with ECDHE: no CBC, no RSA key
+ * transport, no SHA-1 (or SHA-224) signatures. */
+#define SRV_DEFAULT_TLS_PRIORITIES                                             \
+    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:"                  \
+    "+CHACHA20-POLY1305:+AES-256-GCM:+AES-128-GCM:-MAC-ALL:+AEAD:-KX-ALL:"     \
+    "+ECDHE-ECDSA:+ECDHE-RSA:-SIGN-RSA-SHA1:-SIGN-ECDSA-SHA1:"                 \
+    "-SIGN-DSA-SHA1:-SIGN-RSA-SHA224:-SIGN-ECDSA-SHA224"
+/* TLS 1.2 and 1.3 only; AEAD ciphers with ECDHE: no CBC, no RSA key
+ * transport, no SHA-1 (or SHA-224) signatures. */
+#define SRV_DEFAULT_TLS_PRIORITIES                                             \
+    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:"                  \
+    "+CHACHA20-POLY1305:+AES-256-GCM:+AES-128-GCM:-MAC-ALL:+AEAD:-KX-ALL:"     \
+    "+ECDHE-ECDSA:+ECDHE-RSA:-SIGN-RSA-SHA1:-SIGN-ECDSA-SHA1:"                 \
+    "-SIGN-DSA-SHA1:-SIGN-RSA-SHA224:-SIGN-ECDSA-SHA224"
 
 /* Files of the data dir that tools rely on (PRODUCT.md). */
 #define SRV_FILE_ROOT_CERT "ca.crt"
@@ -50,7 +64,8 @@ struct srv_config {
     bool ocsp_delegated;      /* sign OCSP with ocsp.crt, else the CA */
     uint64_t ocsp_responder_validity_s; /* life of ocsp.crt */
     uint64_t root_crl_validity_s;       /* root CRL nextUpdate window */
-    struct api_policy policy;           /* admins, readers, grants, profiles */
+    char tls_priorities[512]; /* GnuTLS priority string, API listener */
+    struct api_policy policy; /* admins, readers, grants, profiles */
 };
 
 /* Defaults for every key (what init writes). */
@@ -132,7 +147,8 @@ struct srv_http_cfg {
     socklen_t public_addr_len;
     const char *tls_cert_pem; /* server cert + intermediate */
     const char *tls_key_pem;
-    const char *trust_pem; /* intermediate + root */
+    const char *trust_pem;      /* intermediate + root */
+    const char *tls_priorities; /* GnuTLS priority string */
 };
 
 enum wd_err srv_http_start(const struct srv_http_cfg *cfg,

@@ -5,6 +5,7 @@
  */
 #include "srv.h"
 
+#include <gnutls/gnutls.h>
 #include <jansson.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -38,6 +39,8 @@ srv_config_defaults(struct srv_config *cfg)
     cfg->ocsp_delegated = true;
     cfg->ocsp_responder_validity_s = 7ULL * 86400; /* renewed at 2/3 */
     cfg->root_crl_validity_s = 365ULL * 86400;
+    snprintf(cfg->tls_priorities, sizeof(cfg->tls_priorities), "%s",
+             SRV_DEFAULT_TLS_PRIORITIES);
 }
 
 static bool
@@ -47,6 +50,24 @@ copy_str(const char *s, char *out, size_t outsz)
         return false;
     }
     snprintf(out, outsz, "%s", s);
+    return true;
+}
+
+/* A priority string GnuTLS accepts; the error position is logged. */
+static bool
+priorities_ok(const char *s)
+{
+    gnutls_priority_t p;
+    const char *err = NULL;
+    int ret = gnutls_priority_init(&p, s, &err);
+
+    if (ret < 0) {
+        log_err("event=config_invalid key=tls_priorities reason=\"%s\" "
+                "at=\"%.40s\"",
+                gnutls_strerror(ret), err != NULL ? err : "");
+        return false;
+    }
+    gnutls_priority_deinit(p);
     return true;
 }
 
@@ -90,6 +111,7 @@ srv_config_load(const char *dir, struct srv_config *cfg)
     const char *ocsp_responder = NULL;
     const char *ocsp_responder_validity = NULL;
     const char *root_crl_validity = NULL;
+    const char *tls_priorities = NULL;
     uint64_t window;
     enum wd_err rc;
 
@@ -108,16 +130,16 @@ srv_config_load(const char *dir, struct srv_config *cfg)
     if (json_unpack_ex(
             doc, &jerr, JSON_STRICT,
             "{s?s, s?s, s?s, s?s, s?s, s?s, s?s, s?b, s?s, s?s, s?s, s?s, "
-            "s?o, s?o, s?o, s?o}",
+            "s?s, s?o, s?o, s?o, s?o}",
             "api_listen", &api_listen, "public_listen", &public_listen,
             "public_url", &public_url, "default_validity", &def_validity,
             "max_validity", &max_validity, "expiring_window", &expiring,
             "crl_validity", &crl_validity, "crl_keep_expired", &keep_expired,
             "ocsp_validity", &ocsp_validity, "ocsp_responder", &ocsp_responder,
             "ocsp_responder_validity", &ocsp_responder_validity,
-            "root_crl_validity", &root_crl_validity, "admins", &admins,
-            "readers", &readers, "grants", &grants, "profiles",
-            &profiles) != 0) {
+            "root_crl_validity", &root_crl_validity, "tls_priorities",
+            &tls_priorities, "admins", &admins, "readers", &readers, "grants",
+            &grants, "profiles", &profiles) != 0) {
         log_err("event=config_invalid file=%s reason=\"%s\"", SRV_FILE_CONFIG,
                 jerr.text);
         goto out;
@@ -144,6 +166,12 @@ srv_config_load(const char *dir, struct srv_config *cfg)
         goto out;
     }
     cfg->expiring_window_s = (int64_t)window;
+    if (tls_priorities != NULL &&
+        (!copy_str(tls_priorities, cfg->tls_priorities,
+                   sizeof(cfg->tls_priorities)) ||
+         !priorities_ok(tls_priorities))) {
+        goto out;
+    }
     if (keep_expired >= 0) {
         cfg->crl_keep_expired = keep_expired != 0;
     }
@@ -214,6 +242,8 @@ srv_config_dump(const struct srv_config *cfg)
                         duration_json(cfg->ocsp_responder_validity_s));
     json_object_set_new(doc, "root_crl_validity",
                         duration_json(cfg->root_crl_validity_s));
+    json_object_set_new(doc, "tls_priorities",
+                        json_string(cfg->tls_priorities));
     json_object_set_new(doc, "admins", srv_policy_admins_json(&cfg->policy));
     text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(doc);

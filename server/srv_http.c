@@ -283,6 +283,12 @@ on_headers(struct listener *l, struct MHD_Connection *conn, struct request *r,
 
     if (l->is_api) {
         rc = identify(l->http, conn, time(NULL), &r->who, &r->who_row);
+        if (rc == WD_E_CLIENT_CERT_INVALID && r->who.cert.serial[0] != '\0') {
+            /* it chains to us (revoked, or unknown to the store): a key
+             * we signed is being used where it must not be */
+            api_audit_refusal(l->http->api, r->who.cert.serial, "TLS client",
+                              r->who.cert.serial, api_error_code(rc));
+        }
         if (rc != WD_OK) {
             return send_error(conn, r, rc);
         }
@@ -421,7 +427,7 @@ start_daemon(struct listener *l, const struct sockaddr_storage *addr,
         /* a trust list makes MHD request a client certificate; we verify
          * it ourselves in identify() */
         MHD_OPTION_HTTPS_MEM_TRUST, cfg->trust_pem, MHD_OPTION_HTTPS_PRIORITIES,
-        "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2", MHD_OPTION_END);
+        cfg->tls_priorities, MHD_OPTION_END);
 }
 
 /*

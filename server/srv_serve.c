@@ -264,6 +264,7 @@ srv_serve_run(const struct srv_serve_opts *opts)
     hcfg.tls_cert_pem = files.server_chain;
     hcfg.tls_key_pem = files.server_key;
     hcfg.trust_pem = pki_ca_chain_pem(ca);
+    hcfg.tls_priorities = cfg.tls_priorities;
     rc = start_revocation(opts->dir, &api, &cfg, &responder_not_after);
     if (rc != WD_OK) {
         goto out;

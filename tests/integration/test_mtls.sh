@@ -80,5 +80,20 @@ out=$(curl -sS --cacert "$D/ca.crt" --cert <(sed -n '1,/END CERTIFICATE/p' "$D/s
     --key "$D/server.key" -w '\n%{http_code}' "https://$WD_API/api/v1/ca")
 expect_error "$out" 403 client_certificate_invalid "a serverAuth-only certificate is not a client"
 
+# TLS: 1.2 and 1.3 only, AEAD suites with ECDHE only
+tls() { # tls ARGS...: "ok" if openssl completes a handshake, else "refused"
+    if echo | openssl s_client -connect "$WD_API" -CAfile "$D/ca.crt" -cert "$D/admin.crt" \
+        -key "$D/admin.key" "$@" </dev/null 2>/dev/null | grep -q "Verify return code: 0"; then
+        echo ok
+    else
+        echo refused
+    fi
+}
+expect_eq ok "$(tls -tls1_3)" "a TLS 1.3 client is served"
+expect_eq ok "$(tls -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256)" "a TLS 1.2 client with an AEAD ECDHE suite is served"
+expect_eq refused "$(tls -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0')" "a TLS 1.1 client is refused"
+expect_eq refused "$(tls -tls1_2 -cipher 'ECDHE-ECDSA-AES128-SHA:AES128-SHA:AES128-SHA256')" \
+    "a TLS 1.2 client offering only CBC or RSA key exchange suites is refused"
+
 expect_eq "$((before + 2))" "$(rows)" "only the two admin issuances were stored"
 wd_finish
