@@ -27,7 +27,8 @@ static const char sql_count[] = "SELECT count(*) FROM audit";
 static const char sql_count_serial[] =
     "SELECT count(*) FROM audit WHERE serial = ?1";
 
-/* Column order read by row_read. */
+/* Column order read by row_read; id first, as store_page_collect pages on
+ * column 0. */
 #define AUDIT_COLUMNS "id, at, actor, action, serial, outcome, detail"
 
 /*
@@ -194,10 +195,12 @@ out:
     return err;
 }
 
-/* Frees what r owns, not r itself. */
+/* Frees what item (a struct store_audit_row) owns, not item itself. */
 static void
-row_clear(struct store_audit_row *r)
+row_clear(void *item)
 {
+    struct store_audit_row *r = item;
+
     free(r->actor);
     free(r->action);
     free(r->serial);
@@ -233,11 +236,14 @@ text_dup(sqlite3_stmt *s, int i)
     return t != NULL ? xstrdup((const char *)t) : NULL;
 }
 
-/* Fills r from the current row of s (AUDIT_COLUMNS order). On failure r may
- * be partly filled: the caller clears it. */
+/* Fills item, a struct store_audit_row, from the current row of s
+ * (AUDIT_COLUMNS order). On failure it may be partly filled: the caller
+ * clears it. */
 static enum wd_err
-row_read(sqlite3_stmt *s, struct store_audit_row *r)
+row_read(sqlite3_stmt *s, void *item)
 {
+    struct store_audit_row *r = item;
+
     r->id = sqlite3_column_int64(s, 0);
     r->at = sqlite3_column_int64(s, 1);
     r->actor = text_dup(s, 2);
@@ -253,6 +259,14 @@ row_read(sqlite3_stmt *s, struct store_audit_row *r)
     }
     return WD_OK;
 }
+
+/* A listing's rows, for store_page_collect. */
+static const struct store_page_rows audit_rows = {
+    sizeof(struct store_audit_row),
+    row_read,
+    row_clear,
+    "audit_list",
+};
 
 static enum wd_err
 query_check(const struct store_audit_query *q)
@@ -340,11 +354,8 @@ store_audit_list(struct store *st, const struct store_audit_query *q,
                  struct store_audit_list *out)
 {
     struct store_conn *conn = NULL;
-    struct store_audit_row *items = NULL;
     sqlite3_stmt *s = NULL;
-    bool more = false;
-    size_t n = 0;
-    size_t i;
+    void *items = NULL;
     enum wd_err err;
     int rc;
 
@@ -370,30 +381,10 @@ store_audit_list(struct store *st, const struct store_audit_query *q,
         err = store_sql_err(conn->db, rc, "audit_list");
         goto out;
     }
-    items = xcalloc(q->limit, sizeof(*items));
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (n == q->limit) {
-            more = true;
-            break;
-        }
-        err = row_read(s, &items[n++]);
-        if (err != WD_OK) {
-            goto out;
-        }
-    }
-    if (!more && rc != SQLITE_DONE) {
-        err = store_sql_err(conn->db, rc, "audit_list");
-        goto out;
-    }
-    out->items = items;
-    out->n = n;
-    out->next_cursor = more ? items[n - 1].id : 0;
-    items = NULL; /* the caller owns them now */
+    err = store_page_collect(conn, s, q->limit, &audit_rows, &items, &out->n,
+                             &out->next_cursor);
+    out->items = items; /* NULL unless it succeeded */
 out:
-    for (i = 0; items != NULL && i < n; i++) {
-        row_clear(&items[i]);
-    }
-    free(items);
     store_stmt_done(s);
     store_conn_return(st, conn);
     return err;

@@ -18,7 +18,8 @@
 #include "../server/base/parse.h"
 #include "../server/base/xmalloc.h"
 
-/* Column order read by row_read; c is the row's table alias. */
+/* Column order read by row_read; c is the row's table alias. id first, as
+ * store_page_collect pages on column 0. */
 #define CERT_COLUMNS                                                           \
     "c.id, c.serial, c.der, c.subject, c.cn, c.sans, c.key_type, c.profile,"   \
     " c.requester, c.fingerprint, c.not_before, c.not_after, c.issued_at,"     \
@@ -261,7 +262,6 @@ store_cert_insert_audited(struct store *st, const struct store_cert *c,
 {
     struct store_audit_event ev = { 0 };
     struct store_conn *conn = NULL;
-    bool in_tx = false;
     enum wd_err err;
 
     if (st == NULL || !cert_is_complete(c) || !word_is_valid(actor) ||
@@ -272,15 +272,10 @@ store_cert_insert_audited(struct store *st, const struct store_cert *c,
                 "certificate, or a bad actor, action or detail\"");
         return WD_E_INTERNAL;
     }
-    err = store_conn_borrow(st, &conn);
+    err = store_write_open(st, &conn);
     if (err != WD_OK) {
         goto out;
     }
-    err = store_tx_begin(conn);
-    if (err != WD_OK) {
-        goto out;
-    }
-    in_tx = true;
     err = row_insert(conn, c);
     if (err != WD_OK) {
         goto out;
@@ -295,12 +290,8 @@ store_cert_insert_audited(struct store *st, const struct store_cert *c,
         goto out;
     }
     err = store_tx_commit(conn); /* rolls back itself on failure */
-    in_tx = false;
 out:
-    if (in_tx) {
-        store_tx_rollback(conn);
-    }
-    store_conn_return(st, conn);
+    store_write_close(st, conn);
     return err;
 }
 
@@ -374,6 +365,35 @@ row_read(sqlite3_stmt *s, struct store_cert *c)
     return WD_OK;
 }
 
+/*
+ * Run the cached statement id (from sql) with ?1 bound to serial, up to its
+ * first row: *found says whether there is one, to read from *out before the
+ * caller resets it with store_stmt_done (also after a failure, which is
+ * logged under what).
+ */
+static enum wd_err
+serial_step(struct store_conn *conn, enum store_stmt id, const char *sql,
+            const char *serial, const char *what, sqlite3_stmt **out,
+            bool *found)
+{
+    enum wd_err err;
+    int rc;
+
+    err = store_stmt_get(conn, id, sql, out);
+    if (err != WD_OK) {
+        return err;
+    }
+    rc = sqlite3_bind_text(*out, 1, serial, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(*out);
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        err = store_sql_err(conn->db, rc, what);
+    }
+    *found = rc == SQLITE_ROW;
+    return err;
+}
+
 /* The row with serial, read on conn into a new *out (the caller's, on
  * success only); WD_E_NOT_FOUND if there is none. */
 static enum wd_err
@@ -381,23 +401,15 @@ row_get(struct store_conn *conn, const char *serial, struct store_cert **out)
 {
     struct store_cert *c = NULL;
     sqlite3_stmt *s = NULL;
+    bool found = false;
     enum wd_err err;
-    int rc;
 
-    err = store_stmt_get(conn, STORE_STMT_CERT_GET, sql_get, &s);
-    if (err != WD_OK) {
-        return err;
-    }
-    rc = sqlite3_bind_text(s, 1, serial, -1, SQLITE_STATIC);
-    if (rc == SQLITE_OK) {
-        rc = sqlite3_step(s);
-    }
-    if (rc == SQLITE_DONE) {
+    err = serial_step(conn, STORE_STMT_CERT_GET, sql_get, serial, "cert_get",
+                      &s, &found);
+    if (err == WD_OK && !found) {
         err = WD_E_NOT_FOUND;
-        goto out;
     }
-    if (rc != SQLITE_ROW) {
-        err = store_sql_err(conn->db, rc, "cert_get");
+    if (err != WD_OK) {
         goto out;
     }
     c = xcalloc(1, sizeof(*c));
@@ -443,24 +455,16 @@ state_read(struct store_conn *conn, const char *serial,
 {
     struct store_cert_state state = { 0 };
     sqlite3_stmt *s = NULL;
+    bool found = false;
     enum wd_err err;
-    int rc;
 
-    err = store_stmt_get(conn, STORE_STMT_CERT_STATE, sql_state, &s);
-    if (err != WD_OK) {
-        return err;
-    }
-    rc = sqlite3_bind_text(s, 1, serial, -1, SQLITE_STATIC);
-    if (rc == SQLITE_OK) {
-        rc = sqlite3_step(s);
-    }
-    if (rc == SQLITE_ROW) {
+    err = serial_step(conn, STORE_STMT_CERT_STATE, sql_state, serial,
+                      "cert_state", &s, &found);
+    if (err == WD_OK && found) {
         state.found = true;
         state.not_after = sqlite3_column_int64(s, 0);
         state.revoked_at = sqlite3_column_int64(s, 1); /* NULL reads as 0 */
         state.revoke_reason = sqlite3_column_int(s, 2);
-    } else if (rc != SQLITE_DONE) {
-        err = store_sql_err(conn->db, rc, "cert_state");
     }
     store_stmt_done(s);
     if (err == WD_OK) {
@@ -565,7 +569,6 @@ store_cert_revoke(struct store *st, const char *serial, int reason, int64_t at,
     struct store_audit_event ev = { 0 };
     struct store_conn *conn = NULL;
     struct store_cert *c = NULL;
-    bool in_tx = false;
     enum wd_err err;
 
     if (st == NULL || serial == NULL || actor == NULL) {
@@ -581,15 +584,10 @@ store_cert_revoke(struct store *st, const char *serial, int reason, int64_t at,
                 (long long)at, reason);
         return WD_E_INTERNAL;
     }
-    err = store_conn_borrow(st, &conn);
+    err = store_write_open(st, &conn);
     if (err != WD_OK) {
         goto out;
     }
-    err = store_tx_begin(conn);
-    if (err != WD_OK) {
-        goto out;
-    }
-    in_tx = true;
     err = row_revoke(conn, serial, reason, at);
     if (err != WD_OK) {
         goto out;
@@ -615,7 +613,6 @@ store_cert_revoke(struct store *st, const char *serial, int reason, int64_t at,
         }
     }
     err = store_tx_commit(conn); /* rolls back itself on failure */
-    in_tx = false;
     if (err != WD_OK) {
         goto out;
     }
@@ -624,13 +621,31 @@ store_cert_revoke(struct store *st, const char *serial, int reason, int64_t at,
         c = NULL; /* the caller owns it now */
     }
 out:
-    if (in_tx) {
-        store_tx_rollback(conn);
-    }
     store_cert_free(c);
-    store_conn_return(st, conn);
+    store_write_close(st, conn);
     return err;
 }
+
+/* row_read and cert_clear on store_page_collect's untyped items. */
+static enum wd_err
+item_read(sqlite3_stmt *s, void *item)
+{
+    return row_read(s, item);
+}
+
+static void
+item_clear(void *item)
+{
+    cert_clear(item);
+}
+
+/* A listing's rows, for store_page_collect. */
+static const struct store_page_rows cert_rows = {
+    sizeof(struct store_cert),
+    item_read,
+    item_clear,
+    "cert_list",
+};
 
 static enum wd_err
 query_check(const struct store_query *q)
@@ -793,13 +808,10 @@ store_cert_list(struct store *st, const struct store_query *q,
                 struct store_cert_list *out)
 {
     struct store_conn *conn = NULL;
-    struct store_cert *items = NULL;
     sqlite3_stmt *s = NULL;
+    void *items = NULL;
     char *term = NULL;
     enum search how;
-    bool more = false;
-    size_t n = 0;
-    size_t i;
     enum wd_err err;
     int rc;
 
@@ -829,30 +841,10 @@ store_cert_list(struct store *st, const struct store_query *q,
         err = store_sql_err(conn->db, rc, "cert_list");
         goto out;
     }
-    items = xcalloc(q->limit, sizeof(*items));
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (n == q->limit) {
-            more = true;
-            break;
-        }
-        err = row_read(s, &items[n++]);
-        if (err != WD_OK) {
-            goto out;
-        }
-    }
-    if (!more && rc != SQLITE_DONE) {
-        err = store_sql_err(conn->db, rc, "cert_list");
-        goto out;
-    }
-    out->items = items;
-    out->n = n;
-    out->next_cursor = more ? items[n - 1].id : 0;
-    items = NULL; /* the caller owns them now */
+    err = store_page_collect(conn, s, q->limit, &cert_rows, &items, &out->n,
+                             &out->next_cursor);
+    out->items = items; /* NULL unless it succeeded */
 out:
-    for (i = 0; items != NULL && i < n; i++) {
-        cert_clear(&items[i]);
-    }
-    free(items);
     free(term);
     store_stmt_done(s);
     store_conn_return(st, conn);

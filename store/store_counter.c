@@ -126,7 +126,6 @@ store_counter_next(struct store *st, const char *name, int64_t *out)
 {
     struct store_conn *conn = NULL;
     int64_t value = 0;
-    bool in_tx = false;
     enum wd_err err;
 
     if (st == NULL || !name_is_valid(name) || out == NULL) {
@@ -134,29 +133,18 @@ store_counter_next(struct store *st, const char *name, int64_t *out)
                 "bad counter name\"");
         return WD_E_INTERNAL;
     }
-    err = store_conn_borrow(st, &conn);
+    err = store_write_open(st, &conn);
     if (err != WD_OK) {
-        goto out;
+        return err;
     }
-    err = store_tx_begin(conn);
-    if (err != WD_OK) {
-        goto out;
-    }
-    in_tx = true;
     err = store_counter_bump(conn, name, &value);
-    if (err != WD_OK) {
-        goto out;
+    if (err == WD_OK) {
+        err = store_tx_commit(conn); /* rolls back itself on failure */
     }
-    err = store_tx_commit(conn); /* rolls back itself on failure */
-    in_tx = false;
     if (err == WD_OK) {
         *out = value;
     }
-out:
-    if (in_tx) {
-        store_tx_rollback(conn);
-    }
-    store_conn_return(st, conn);
+    store_write_close(st, conn);
     return err;
 }
 

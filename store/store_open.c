@@ -429,3 +429,44 @@ store_tx_rollback(struct store_conn *conn)
     }
     run(conn, STORE_STMT_ROLLBACK, "ROLLBACK", "rollback");
 }
+
+/*
+ * Borrow a connection of st and begin a write transaction on it
+ * (store_tx_begin). On WD_OK the caller holds *out until store_write_close;
+ * on failure (WD_E_UNAVAILABLE for a pool or a write lock that stayed
+ * taken) the connection is back in the pool and *out is untouched.
+ */
+enum wd_err
+store_write_open(struct store *st, struct store_conn **out)
+{
+    struct store_conn *conn = NULL;
+    enum wd_err err;
+
+    err = store_conn_borrow(st, &conn);
+    if (err != WD_OK) {
+        return err;
+    }
+    err = store_tx_begin(conn);
+    if (err != WD_OK) {
+        store_conn_return(st, conn);
+        return err;
+    }
+    *out = conn;
+    return WD_OK;
+}
+
+/*
+ * End what store_write_open began: roll back the transaction if the caller
+ * left before store_tx_commit (after a commit, or a commit that failed and
+ * rolled back itself, there is none), then give conn back to st's pool.
+ * Accepts NULL, for a store_write_open that failed.
+ */
+void
+store_write_close(struct store *st, struct store_conn *conn)
+{
+    if (conn == NULL) {
+        return;
+    }
+    store_tx_rollback(conn);
+    store_conn_return(st, conn);
+}

@@ -4,7 +4,8 @@
  * transaction helpers and the one translation of SQLite result codes into
  * wd_err. store_open.c owns all of it; store_migrate.c brings a fresh
  * connection's schema up to date; store_cert.c, store_audit.c,
- * store_revoked.c and store_counter.c run the queries.
+ * store_revoked.c and store_counter.c run the queries; store_page.c holds
+ * the page loop the two listings share.
  */
 #ifndef WD_STORE_PRIV_H
 #define WD_STORE_PRIV_H
@@ -92,6 +93,18 @@ enum wd_err store_tx_commit(struct store_conn *conn);
 void store_tx_rollback(struct store_conn *conn);
 
 /*
+ * Borrows a connection of st and begins a write transaction on it. On
+ * failure the connection is back in the pool and *out untouched.
+ */
+enum wd_err store_write_open(struct store *st, struct store_conn **out);
+
+/*
+ * Rolls back what the caller left open (an exit before store_tx_commit)
+ * and gives conn back to st; accepts NULL.
+ */
+void store_write_close(struct store *st, struct store_conn *conn);
+
+/*
  * Logs SQLite's message for rc on db (what names the operation) and
  * returns the wd_err for it: busy or locked is WD_E_UNAVAILABLE, disk and
  * file trouble WD_E_IO, anything else WD_E_INTERNAL.
@@ -113,6 +126,26 @@ enum wd_err store_audit_insert(struct store_conn *conn,
  */
 enum wd_err store_counter_bump(struct store_conn *conn, const char *name,
                                int64_t *out);
+
+/* How store_page_collect reads one listing's rows into untyped items. */
+struct store_page_rows {
+    size_t item_size; /* bytes of one item */
+    /* fills item from s's current row; on failure item may be partly
+     * filled, and is cleared */
+    enum wd_err (*read)(sqlite3_stmt *s, void *item);
+    void (*clear)(void *item); /* frees what item owns, not item */
+    const char *what;          /* names the listing in the log */
+};
+
+/*
+ * Steps s, bound by the caller for limit + 1 rows with the id it pages on
+ * in column 0, and reads up to limit rows into a new array *items of *n
+ * (the caller's, on success only). *next_cursor is the last item's id when
+ * a further row exists, else 0 (store_page.c).
+ */
+enum wd_err store_page_collect(struct store_conn *conn, sqlite3_stmt *s,
+                               size_t limit, const struct store_page_rows *rows,
+                               void **items, size_t *n, int64_t *next_cursor);
 
 /*
  * Brings db's schema to store_schema_version(), one transaction per

@@ -1,8 +1,10 @@
 /*
  * The fixture shared by the store unit tests: setups and teardowns for a
  * store on ":memory:" or on a file in a fresh temporary directory (TMPDIR,
- * else /tmp), and the start of every certificate they insert. A failed
- * setup returns -1 and leaves nothing behind, so cmocka skips the test.
+ * else /tmp), the start of every certificate they insert, and the plain
+ * sqlite3 helpers and clock they share. A failed setup returns -1 and
+ * leaves nothing behind, so cmocka skips the test; a failed helper fails
+ * the test that called it.
  */
 #include "store_fixture.h"
 
@@ -10,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "support.h"
 
 /*
  * Make a fresh directory and name dir/warden.db in it, without creating
@@ -125,4 +129,55 @@ store_fixture_cert_fill(struct store_cert *c, const char *serial,
     c->key_type = "ecdsa-p256";
     c->profile = "server";
     c->requester = "admin";
+}
+
+/*
+ * Open a plain SQLite connection to f's file, beside the store's own, with
+ * the store's busy timeout so it waits for the store's locks as the store
+ * waits for its. Fails the test if the file does not open; the caller
+ * closes the connection (sqlite3_close).
+ */
+sqlite3 *
+store_fixture_raw_open(const struct store_fixture *f)
+{
+    sqlite3 *db = NULL;
+
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    return db;
+}
+
+/* Run sql on db, failing the test unless every statement in it succeeds. */
+void
+store_fixture_raw_exec(sqlite3 *db, const char *sql)
+{
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+}
+
+/*
+ * The first column of the first row of sql on db, as an integer. Fails the
+ * test if sql does not compile or yields no row.
+ */
+int64_t
+store_fixture_raw_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *s = NULL;
+    int64_t v;
+
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return v;
+}
+
+/* The seconds elapsed on CLOCK_MONOTONIC since *t0, read from that clock. */
+double
+store_fixture_seconds_since(const struct timespec *t0)
+{
+    struct timespec t1;
+
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) +
+           (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }

@@ -1,12 +1,18 @@
 /*
- * The fixture shared by the store unit tests (test_store.c,
- * test_store_list.c): a store on ":memory:", or a warden.db in a fresh
- * temporary directory that teardown removes with its -wal, -shm and
- * -journal companions. Setups and teardowns are cmocka's, taking the
- * test's state; certificates start from store_fixture_cert_fill.
+ * The fixture shared by the store unit tests (every test_store*.c): a
+ * store on ":memory:", or a warden.db in a fresh temporary directory that
+ * teardown removes with its -wal, -shm and -journal companions. Setups and
+ * teardowns are cmocka's, taking the test's state; certificates start from
+ * store_fixture_cert_fill. A plain sqlite3 connection (store_fixture_raw_*)
+ * looks behind the store's back, and a monotonic clock times the large
+ * tests.
  */
 #ifndef WD_TEST_STORE_FIXTURE_H
 #define WD_TEST_STORE_FIXTURE_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+#include <time.h>
 
 #include "../../store/store.h"
 
@@ -34,5 +40,17 @@ int store_fixture_teardown_memory(void **state);
 /* Zeroes c, then sets serial, cn and the fields every store test shares. */
 void store_fixture_cert_fill(struct store_cert *c, const char *serial,
                              const char *cn);
+
+/* A plain connection to f's file, beside the store's own; caller closes. */
+sqlite3 *store_fixture_raw_open(const struct store_fixture *f);
+
+/* Runs sql (one or more statements) on db; fails the test on error. */
+void store_fixture_raw_exec(sqlite3 *db, const char *sql);
+
+/* The first column of the first row of sql, as an integer. */
+int64_t store_fixture_raw_int(sqlite3 *db, const char *sql);
+
+/* Seconds on CLOCK_MONOTONIC since *t0, taken from the same clock. */
+double store_fixture_seconds_since(const struct timespec *t0);
 
 #endif

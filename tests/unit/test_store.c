@@ -37,29 +37,12 @@ cert_fill(struct store_cert *c, const char *serial, const char *cn)
     c->revoke_reason = 1;
 }
 
-/* A plain connection to the fixture's file, beside the store's own. */
-static sqlite3 *
-raw_open(const struct store_fixture *f)
-{
-    sqlite3 *db = NULL;
-
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    return db;
-}
-
-/* The first column of the first row of sql, as an integer. */
+/* The first column of the first row of sql, as an integer; short, as the
+ * assertions read it. */
 static int64_t
 raw_int(sqlite3 *db, const char *sql)
 {
-    sqlite3_stmt *s = NULL;
-    int64_t v;
-
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-    v = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    return v;
+    return store_fixture_raw_int(db, sql);
 }
 
 /* The first column of the first row of sql, as text, into buf. */
@@ -83,7 +66,7 @@ test_store_open_brings_fresh_file_to_schema_version(void **state)
 
     assert_true(store_schema_version() >= 1);
     assert_wd_err(store_open(f->path, &f->st), WD_OK);
-    db = raw_open(f);
+    db = store_fixture_raw_open(f);
     assert_int_equal(raw_int(db, "PRAGMA user_version"),
                      store_schema_version());
     sqlite3_close(db);
@@ -110,7 +93,7 @@ test_store_open_puts_file_db_in_wal_mode(void **state)
     sqlite3 *db;
 
     assert_wd_err(store_open(f->path, &f->st), WD_OK);
-    db = raw_open(f);
+    db = store_fixture_raw_open(f);
     assert_string_equal(raw_text(db, "PRAGMA journal_mode", mode, sizeof(mode)),
                         "wal");
     sqlite3_close(db);
@@ -139,7 +122,7 @@ test_store_open_of_existing_file_is_idempotent(void **state)
     assert_string_equal(got->serial, "0abc");
     assert_wd_err(store_audit_count(f->st, NULL, &n), WD_OK);
     assert_int_equal(n, 1);
-    db = raw_open(f);
+    db = store_fixture_raw_open(f);
     assert_int_equal(raw_int(db, "PRAGMA user_version"),
                      store_schema_version());
     assert_int_equal(raw_int(db, "SELECT count(*) FROM certificates"), 1);
@@ -154,7 +137,7 @@ test_store_open_refuses_database_newer_than_build(void **state)
     char sql[64];
     sqlite3 *db;
 
-    db = raw_open(f);
+    db = store_fixture_raw_open(f);
     snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
              store_schema_version() + 1);
     assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
@@ -162,7 +145,7 @@ test_store_open_refuses_database_newer_than_build(void **state)
 
     assert_wd_err(store_open(f->path, &f->st), WD_E_CONFIG);
     assert_null(f->st);
-    db = raw_open(f); /* and nothing was migrated into it */
+    db = store_fixture_raw_open(f); /* and nothing was migrated into it */
     assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema"), 0);
     sqlite3_close(db);
 }
@@ -200,7 +183,7 @@ test_store_open_migrates_a_version_1_database_to_version_2(void **state)
     assert_wd_err(store_cert_insert(f->st, &c, "admin"), WD_OK);
     store_close(f->st);
     f->st = NULL;
-    db = raw_open(f);
+    db = store_fixture_raw_open(f);
     assert_int_equal(sqlite3_exec(db,
                                   "DROP INDEX certificates_revoked_serial;"
                                   "DROP INDEX audit_actor;"
@@ -214,7 +197,7 @@ test_store_open_migrates_a_version_1_database_to_version_2(void **state)
     sqlite3_close(db);
 
     assert_wd_err(store_open(f->path, &f->st), WD_OK);
-    db = raw_open(f);
+    db = store_fixture_raw_open(f);
     assert_int_equal(raw_int(db, "PRAGMA user_version"), 3);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema"
                                  " WHERE name = 'certificates_revoked_serial'"),
@@ -325,7 +308,7 @@ test_store_cert_insert_rejects_duplicate_serial(void **state)
     assert_string_equal(got->cn, "first.example.com");
     assert_wd_err(store_audit_count(f->st, NULL, &n), WD_OK);
     assert_int_equal(n, 1);
-    db = raw_open(f);
+    db = store_fixture_raw_open(f);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM certificates"), 1);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM audit"
                                  " WHERE actor = 'mallory'"),
@@ -377,7 +360,7 @@ test_store_cert_insert_is_committed_when_it_returns(void **state)
     sqlite3 *db;
 
     assert_wd_err(store_open(f->path, &f->st), WD_OK);
-    db = raw_open(f);
+    db = store_fixture_raw_open(f);
     cert_fill(&c, "0a0a", "web.example.com");
     assert_wd_err(store_cert_insert(f->st, &c, "admin"), WD_OK);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM certificates"
@@ -395,7 +378,7 @@ test_store_cert_insert_reports_held_write_lock_as_unavailable(void **state)
     sqlite3 *db;
 
     assert_wd_err(store_open(f->path, &f->st), WD_OK);
-    db = raw_open(f);
+    db = store_fixture_raw_open(f);
     assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL),
                      SQLITE_OK);
     cert_fill(&c, "0b0b", "web.example.com");
@@ -446,7 +429,7 @@ test_store_cert_insert_writes_issue_audit_event(void **state)
     assert_wd_err(store_audit_count(f->st, "0f0f", &n), WD_OK);
     assert_int_equal(n, 1);
 
-    db = raw_open(f);
+    db = store_fixture_raw_open(f);
     assert_string_equal(
         raw_text(db, "SELECT actor FROM audit", text, sizeof(text)),
         "CN=ops-bot");
@@ -517,7 +500,7 @@ test_store_audit_refuses_update_and_delete(void **state)
     cert_fill(&c, "0a0b", "web.example.com");
     assert_wd_err(store_cert_insert(f->st, &c, "admin"), WD_OK);
 
-    db = raw_open(f);
+    db = store_fixture_raw_open(f);
     assert_int_equal(
         sqlite3_exec(db, "UPDATE audit SET actor = 'nobody'", NULL, NULL, &msg),
         SQLITE_CONSTRAINT);
@@ -596,7 +579,7 @@ test_store_cert_insert_from_many_threads_keeps_every_row(void **state)
     assert_wd_err(store_audit_count(f->st, NULL, &n), WD_OK);
     assert_int_equal(n, WRITERS * CERTS_PER_WRITER);
 
-    db = raw_open(f);
+    db = store_fixture_raw_open(f);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM certificates"),
                      WRITERS * CERTS_PER_WRITER);
     assert_int_equal(raw_int(db, "SELECT count(DISTINCT serial)"

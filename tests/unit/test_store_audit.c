@@ -107,35 +107,12 @@ log_fill(struct store *st)
     append(st, "carol", "renew", "0b", "e7");
 }
 
-/* A plain connection to the fixture's file, beside the store's own. */
-static sqlite3 *
-raw_open(const struct store_fixture *f)
-{
-    sqlite3 *db = NULL;
-
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    return db;
-}
-
-static void
-raw_exec(sqlite3 *db, const char *sql)
-{
-    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-}
-
-/* The first column of the first row of sql, as an integer. */
+/* The first column of the first row of sql, as an integer; short, as the
+ * assertions read it. */
 static int64_t
 raw_int(sqlite3 *db, const char *sql)
 {
-    sqlite3_stmt *s = NULL;
-    int64_t v;
-
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-    v = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    return v;
+    return store_fixture_raw_int(db, sql);
 }
 
 static void
@@ -215,10 +192,11 @@ test_store_cert_insert_audited_stores_no_row_when_its_event_fails(void **state)
     sqlite3 *db;
 
     /* the row goes in first, then a trigger refuses the event */
-    db = raw_open(f);
-    raw_exec(db, "CREATE TRIGGER audit_test_fail BEFORE INSERT ON audit"
-                 " WHEN new.action = 'renew'"
-                 " BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
+    db = store_fixture_raw_open(f);
+    store_fixture_raw_exec(
+        db, "CREATE TRIGGER audit_test_fail BEFORE INSERT ON audit"
+            " WHEN new.action = 'renew'"
+            " BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
     cert_fill(&c, "0e0e");
     assert_wd_err(store_cert_insert_audited(f->st, &c, "admin", "renew", NULL),
                   WD_E_INTERNAL);
@@ -229,7 +207,7 @@ test_store_cert_insert_audited_stores_no_row_when_its_event_fails(void **state)
     assert_int_equal(raw_int(db, "SELECT count(*) FROM certificates"), 0);
 
     /* and the rollback left nothing locked: the same serial goes in now */
-    raw_exec(db, "DROP TRIGGER audit_test_fail");
+    store_fixture_raw_exec(db, "DROP TRIGGER audit_test_fail");
     sqlite3_close(db);
     assert_wd_err(store_cert_insert_audited(f->st, &c, "admin", "renew", NULL),
                   WD_OK);
@@ -626,7 +604,7 @@ test_store_open_brings_a_fresh_database_to_version_3(void **state)
     sqlite3 *db;
 
     assert_int_equal(store_schema_version(), 3);
-    db = raw_open(f);
+    db = store_fixture_raw_open(f);
     assert_int_equal(raw_int(db, "PRAGMA user_version"), 3);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema"
                                  " WHERE type = 'index' AND name IN"
@@ -652,15 +630,15 @@ test_store_open_migrates_a_version_2_database_to_version_3(void **state)
     append(f->st, "bob", "revoke", "0a", "e2");
     store_close(f->st);
     f->st = NULL;
-    db = raw_open(f);
-    raw_exec(db, "DROP INDEX audit_actor;"
-                 "DROP INDEX audit_action;"
-                 "DROP INDEX audit_actor_action;"
-                 "PRAGMA user_version = 2");
+    db = store_fixture_raw_open(f);
+    store_fixture_raw_exec(db, "DROP INDEX audit_actor;"
+                               "DROP INDEX audit_action;"
+                               "DROP INDEX audit_actor_action;"
+                               "PRAGMA user_version = 2");
     sqlite3_close(db);
 
     assert_wd_err(store_open(f->path, &f->st), WD_OK);
-    db = raw_open(f);
+    db = store_fixture_raw_open(f);
     assert_int_equal(raw_int(db, "PRAGMA user_version"), 3);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema"
                                  " WHERE type = 'index' AND name IN"
@@ -739,7 +717,7 @@ test_store_audit_list_reads_each_filter_through_its_index(void **state)
     size_t i;
     sqlite3 *db;
 
-    db = raw_open(f);
+    db = store_fixture_raw_open(f);
     for (i = 0; i < sizeof(variants) / sizeof(variants[0]); i++) {
         snprintf(sql, sizeof(sql),
                  "SELECT id, at, actor, action, serial, outcome, detail"
@@ -761,16 +739,6 @@ test_store_audit_list_reads_each_filter_through_its_index(void **state)
     sqlite3_close(db);
 }
 
-static double
-seconds_since(const struct timespec *t0)
-{
-    struct timespec t1;
-
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    return (double)(t1.tv_sec - t0->tv_sec) +
-           (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
 /* n events in one transaction of a plain connection (the store is closed,
  * so the bulk load may leave WAL and skip fsync): the busy "svc" issues
  * almost all of them, "alice" every 1000th, and every 500th is a revoke;
@@ -779,10 +747,11 @@ static void
 bulk_load(const struct store_fixture *f, int64_t n)
 {
     sqlite3_stmt *s = NULL;
-    sqlite3 *db = raw_open(f);
+    sqlite3 *db = store_fixture_raw_open(f);
 
-    raw_exec(db, "PRAGMA journal_mode = DELETE; PRAGMA synchronous = OFF;"
-                 " BEGIN");
+    store_fixture_raw_exec(
+        db, "PRAGMA journal_mode = DELETE; PRAGMA synchronous = OFF;"
+            " BEGIN");
     assert_int_equal(
         sqlite3_prepare_v2(
             db,
@@ -798,7 +767,7 @@ bulk_load(const struct store_fixture *f, int64_t n)
     assert_int_equal(sqlite3_bind_int64(s, 2, NOW), SQLITE_OK);
     assert_int_equal(sqlite3_step(s), SQLITE_DONE);
     sqlite3_finalize(s);
-    raw_exec(db, "COMMIT");
+    store_fixture_raw_exec(db, "COMMIT");
     sqlite3_close(db);
 }
 
@@ -817,7 +786,7 @@ page_all(struct store *st, struct store_audit_query q, double *seconds)
         q.cursor = l.next_cursor;
         store_audit_list_free(&l);
     } while (q.cursor != 0);
-    *seconds = seconds_since(&t0);
+    *seconds = store_fixture_seconds_since(&t0);
     return total;
 }
 
@@ -839,7 +808,7 @@ test_store_audit_list_pages_a_large_file_log_by_every_filter(void **state)
     f->st = NULL;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     bulk_load(f, rows);
-    load_s = seconds_since(&t0);
+    load_s = store_fixture_seconds_since(&t0);
     assert_wd_err(store_open(f->path, &f->st), WD_OK);
     print_message("audit: %lld events (load %.1f s)\n", (long long)rows,
                   load_s);
@@ -854,7 +823,8 @@ test_store_audit_list_pages_a_large_file_log_by_every_filter(void **state)
     assert_wd_err(store_audit_list(f->st, &q, &l), WD_OK);
     assert_int_equal(l.items[0].id, 149);
     store_audit_list_free(&l);
-    print_message("first and last page: %.3f ms\n", seconds_since(&t0) * 1e3);
+    print_message("first and last page: %.3f ms\n",
+                  store_fixture_seconds_since(&t0) * 1e3);
 
     q = query();
     q.actor = "alice";

@@ -33,29 +33,12 @@ get(struct store *st, const char *name)
     return v;
 }
 
-/* A plain connection to the fixture's file, beside the store's own. */
-static sqlite3 *
-raw_open(const struct store_fixture *f)
-{
-    sqlite3 *db = NULL;
-
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    return db;
-}
-
-/* The first column of the first row of sql, as an integer. */
+/* The first column of the first row of sql, as an integer; short, as the
+ * assertions read it. */
 static int64_t
 raw_int(sqlite3 *db, const char *sql)
 {
-    sqlite3_stmt *s = NULL;
-    int64_t v;
-
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-    v = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    return v;
+    return store_fixture_raw_int(db, sql);
 }
 
 static void
@@ -97,7 +80,7 @@ test_store_counter_survives_close_and_reopen(void **state)
     assert_int_equal(next(f->st, "crl.number"), 2);
     assert_int_equal(next(f->st, "other"), 1);
     /* committed when next returned: another connection sees it */
-    db = raw_open(f);
+    db = store_fixture_raw_open(f);
     assert_int_equal(
         raw_int(db, "SELECT value FROM meta WHERE key = 'crl.number'"), 2);
     sqlite3_close(db);
@@ -155,7 +138,7 @@ test_store_counter_refuses_a_value_that_is_not_an_integer(void **state)
     int64_t v = -7;
     sqlite3 *db;
 
-    db = raw_open(f);
+    db = store_fixture_raw_open(f);
     assert_int_equal(sqlite3_exec(db,
                                   "INSERT INTO meta (key, value)"
                                   " VALUES ('crl.number', 'x')",

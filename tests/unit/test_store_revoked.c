@@ -73,23 +73,6 @@ audit_count(struct store *st, const char *serial)
     return n;
 }
 
-/* A plain connection to the fixture's file, beside the store's own. */
-static sqlite3 *
-raw_open(const struct store_fixture *f)
-{
-    sqlite3 *db = NULL;
-
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    return db;
-}
-
-static void
-raw_exec(sqlite3 *db, const char *sql)
-{
-    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-}
-
 /* The first row of sql, its columns joined by '|', into buf. */
 static const char *
 raw_row(sqlite3 *db, const char *sql, char *buf, size_t size)
@@ -134,8 +117,9 @@ collect(void *ctx, const char *serial, int64_t revoked_at, int reason,
         return w->err;
     }
     if (w->writer != NULL && w->calls == 1) {
-        raw_exec(w->writer, "UPDATE certificates SET revoked_at = 1,"
-                            " revoke_reason = 1 WHERE serial = '0b'");
+        store_fixture_raw_exec(w->writer,
+                               "UPDATE certificates SET revoked_at = 1,"
+                               " revoke_reason = 1 WHERE serial = '0b'");
     }
     if (w->full) {
         w->used += (size_t)snprintf(
@@ -184,7 +168,7 @@ test_store_cert_revoke_sets_fields_audits_and_counts(void **state)
 
     assert_int_equal(audit_count(f->st, "0a0a"), 2); /* issue, revoke */
     assert_int_equal(counter(f->st, STORE_COUNTER_REVOCATIONS), 1);
-    db = raw_open(f);
+    db = store_fixture_raw_open(f);
     assert_string_equal(raw_row(db,
                                 "SELECT actor, serial, outcome, detail"
                                 " FROM audit WHERE action = 'revoke'",
@@ -487,7 +471,7 @@ test_store_revoked_foreach_reads_one_snapshot(void **state)
     insert(f->st, "0c", NOW + DAY);
     revoke(f->st, "0a", 0, NOW);
     revoke(f->st, "0c", 0, NOW);
-    w.writer = raw_open(f);
+    w.writer = store_fixture_raw_open(f);
     /* "0b" is revoked (and committed) during the first call: WAL lets the
      * writer through, and the walk still sees the world it started in */
     assert_string_equal(walk(f->st, 0, &w), "0a,0c");
@@ -515,7 +499,7 @@ test_store_revoked_walk_reads_only_its_covering_index(void **state)
     sqlite3 *db;
 
     /* the walk's query without its INDEXED BY: the planner's own choice */
-    db = raw_open(f);
+    db = store_fixture_raw_open(f);
     assert_int_equal(
         sqlite3_prepare_v2(db,
                            "EXPLAIN QUERY PLAN"
@@ -583,16 +567,6 @@ check_row(void *ctx, const char *serial, int64_t revoked_at, int reason,
     return WD_OK;
 }
 
-static double
-seconds_since(const struct timespec *t0)
-{
-    struct timespec t1;
-
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    return (double)(t1.tv_sec - t0->tv_sec) +
-           (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
 /* n revoked rows with random 128-bit serials and 800 bytes of "DER", then
  * n / 10 live ones, in one transaction of a plain connection (the store is
  * closed, so the bulk load may leave WAL and skip fsync). */
@@ -600,10 +574,11 @@ static void
 bulk_load(const struct store_fixture *f, int64_t n)
 {
     sqlite3_stmt *s = NULL;
-    sqlite3 *db = raw_open(f);
+    sqlite3 *db = store_fixture_raw_open(f);
 
-    raw_exec(db, "PRAGMA journal_mode = DELETE; PRAGMA synchronous = OFF;"
-                 " BEGIN");
+    store_fixture_raw_exec(
+        db, "PRAGMA journal_mode = DELETE; PRAGMA synchronous = OFF;"
+            " BEGIN");
     assert_int_equal(
         sqlite3_prepare_v2(
             db,
@@ -624,7 +599,7 @@ bulk_load(const struct store_fixture *f, int64_t n)
     assert_int_equal(sqlite3_bind_int64(s, 2, NOW), SQLITE_OK);
     assert_int_equal(sqlite3_step(s), SQLITE_DONE);
     sqlite3_finalize(s);
-    raw_exec(db, "COMMIT");
+    store_fixture_raw_exec(db, "COMMIT");
     sqlite3_close(db);
 }
 
@@ -647,14 +622,14 @@ test_store_revoked_foreach_walks_a_large_file_db_in_order(void **state)
     f->st = NULL;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     bulk_load(f, rows);
-    load_s = seconds_since(&t0);
+    load_s = store_fixture_seconds_since(&t0);
     assert_wd_err(store_open(f->path, &f->st), WD_OK);
     b.keep = calloc(b.max_keep, sizeof(*b.keep));
     assert_non_null(b.keep);
 
     clock_gettime(CLOCK_MONOTONIC, &t0);
     assert_wd_err(store_revoked_foreach(f->st, 0, count_row, &counted), WD_OK);
-    walk_s = seconds_since(&t0);
+    walk_s = store_fixture_seconds_since(&t0);
     assert_wd_err(store_revoked_foreach(f->st, 0, check_row, &b), WD_OK);
     assert_true(b.ordered);
     assert_int_equal(counted, b.n);
@@ -669,7 +644,7 @@ test_store_revoked_foreach_walks_a_large_file_db_in_order(void **state)
         assert_int_equal(cs.revoked_at, NOW);
     }
     print_message("state_get: %zu lookups in %.3f ms\n", b.n_keep,
-                  seconds_since(&t0) * 1e3);
+                  store_fixture_seconds_since(&t0) * 1e3);
     free(b.keep);
 }
 
