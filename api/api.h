@@ -172,6 +172,7 @@ struct api_cfg {
     uint64_t default_validity_s;     /* issuance without "validity" */
     uint64_t max_validity_s;         /* upper bound for "validity" */
     int64_t expiring_window_s;       /* "expiring" status, default 30 days */
+    unsigned max_sans; /* SANs per request, 1..WD_MAX_SANS; 0 = the max */
 };
 
 /* Revocation publishing (CRL and OCSP); from warden.conf. */

@@ -252,6 +252,10 @@ api_cert_issue(struct api *api, const struct api_req *req, const char *arg,
     if (rc != WD_OK) {
         goto out;
     }
+    if (api->cfg.max_sans > 0 && csr->n_sans > api->cfg.max_sans) {
+        rc = WD_E_TOO_MANY_NAMES; /* the operator's limit, below pki's */
+        goto out;
+    }
     if (req->who->role != API_ROLE_ADMIN) {
         /* PRODUCT: a grant covering all names, or nothing is issued */
         uint64_t granted = args.validity_given ? args.validity_s : 0;

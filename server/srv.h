@@ -65,6 +65,7 @@ struct srv_config {
     uint64_t ocsp_responder_validity_s; /* life of ocsp.crt */
     uint64_t root_crl_validity_s;       /* root CRL nextUpdate window */
     char tls_priorities[512]; /* GnuTLS priority string, API listener */
+    unsigned max_sans;        /* SANs per CSR, 1..WD_MAX_SANS */
     struct api_policy policy; /* admins, readers, grants, profiles */
 };
 

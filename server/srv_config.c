@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/limits.h"
 #include "base/log.h"
 #include "base/parse.h"
 
@@ -41,6 +42,7 @@ srv_config_defaults(struct srv_config *cfg)
     cfg->root_crl_validity_s = 365ULL * 86400;
     snprintf(cfg->tls_priorities, sizeof(cfg->tls_priorities), "%s",
              SRV_DEFAULT_TLS_PRIORITIES);
+    cfg->max_sans = WD_MAX_SANS;
 }
 
 static bool
@@ -112,6 +114,7 @@ srv_config_load(const char *dir, struct srv_config *cfg)
     const char *ocsp_responder_validity = NULL;
     const char *root_crl_validity = NULL;
     const char *tls_priorities = NULL;
+    json_int_t max_sans = -1;
     uint64_t window;
     enum wd_err rc;
 
@@ -130,7 +133,7 @@ srv_config_load(const char *dir, struct srv_config *cfg)
     if (json_unpack_ex(
             doc, &jerr, JSON_STRICT,
             "{s?s, s?s, s?s, s?s, s?s, s?s, s?s, s?b, s?s, s?s, s?s, s?s, "
-            "s?s, s?o, s?o, s?o, s?o}",
+            "s?s, s?I, s?o, s?o, s?o, s?o}",
             "api_listen", &api_listen, "public_listen", &public_listen,
             "public_url", &public_url, "default_validity", &def_validity,
             "max_validity", &max_validity, "expiring_window", &expiring,
@@ -138,8 +141,9 @@ srv_config_load(const char *dir, struct srv_config *cfg)
             "ocsp_validity", &ocsp_validity, "ocsp_responder", &ocsp_responder,
             "ocsp_responder_validity", &ocsp_responder_validity,
             "root_crl_validity", &root_crl_validity, "tls_priorities",
-            &tls_priorities, "admins", &admins, "readers", &readers, "grants",
-            &grants, "profiles", &profiles) != 0) {
+            &tls_priorities, "max_sans", &max_sans, "admins", &admins,
+            "readers", &readers, "grants", &grants, "profiles",
+            &profiles) != 0) {
         log_err("event=config_invalid file=%s reason=\"%s\"", SRV_FILE_CONFIG,
                 jerr.text);
         goto out;
@@ -171,6 +175,14 @@ srv_config_load(const char *dir, struct srv_config *cfg)
                    sizeof(cfg->tls_priorities)) ||
          !priorities_ok(tls_priorities))) {
         goto out;
+    }
+    if (max_sans != -1) {
+        if (max_sans < 1 || max_sans > WD_MAX_SANS) {
+            log_err("event=config_invalid key=max_sans reason=\"1 to %d\"",
+                    WD_MAX_SANS);
+            goto out;
+        }
+        cfg->max_sans = (unsigned)max_sans;
     }
     if (keep_expired >= 0) {
         cfg->crl_keep_expired = keep_expired != 0;
@@ -244,6 +256,7 @@ srv_config_dump(const struct srv_config *cfg)
                         duration_json(cfg->root_crl_validity_s));
     json_object_set_new(doc, "tls_priorities",
                         json_string(cfg->tls_priorities));
+    json_object_set_new(doc, "max_sans", json_integer(cfg->max_sans));
     json_object_set_new(doc, "admins", srv_policy_admins_json(&cfg->policy));
     text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(doc);

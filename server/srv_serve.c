@@ -256,6 +256,7 @@ srv_serve_run(const struct srv_serve_opts *opts)
     api.store = st;
     api.ca = ca;
     api.cfg.policy = &cfg.policy;
+    api.cfg.max_sans = cfg.max_sans;
     api.cfg.default_validity_s = cfg.default_validity_s;
     api.cfg.max_validity_s = cfg.max_validity_s;
     api.cfg.expiring_window_s = cfg.expiring_window_s;

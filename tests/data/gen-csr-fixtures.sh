@@ -190,3 +190,18 @@ cat "$out/csr-ecdsa-p256.pem" "$out/csr-ecdsa-p384.pem" >"$out/csr-two-blocks.pe
 sed '3s/^..../!*#%/' "$out/csr-rsa-2048.pem" >"$out/csr-corrupt-base64.pem"
 { cat "$out/csr-rsa-2048.pem"; echo "trailing words"; } \
     >"$out/csr-pem-trailing-text.pem"
+
+# Hostile sizes: a thousand SANs, a DNS name over 253 characters (each
+# label a legal 63), and an RSA-16384 key (slow: minutes to generate).
+sans=DNS:k1.example.com
+for i in $(seq 2 1000); do
+    sans="$sans,DNS:k$i.example.com"
+done
+req csr-1000-sans.pem /CN=k1.example.com "$P256" -addext "subjectAltName=$sans"
+l63=$(printf 'a%.0s' $(seq 1 63))
+req csr-long-dns.pem /CN=long.example.com "$P256" \
+    -addext "subjectAltName=DNS:$l63.$l63.$l63.$l63.example.com"
+if [ "${WARDEN_SLOW_FIXTURES:-0}" = 1 ]; then
+    req csr-rsa-16384.pem /CN=huge.example.com \
+        "-algorithm RSA -pkeyopt rsa_keygen_bits:16384"
+fi

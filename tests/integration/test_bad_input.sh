@@ -26,6 +26,12 @@ expect_error "$(post --data-binary @"$DATA/csr-rsa-1024-weak.pem")" 400 weak_key
 expect_error "$(post --data-binary @"$DATA/csr-dsa-2048.pem")" 400 unsupported_key "DSA"
 expect_error "$(post --data-binary @"$DATA/csr-many-sans.pem")" 400 too_many_names "101 SANs"
 expect_error "$(post --data-binary @"$DATA/csr-bad-dns.pem")" 400 invalid_name "an empty DNS label"
+expect_error "$(post --data-binary @"$DATA/csr-1000-sans.pem")" 400 too_many_names "1,000 SANs"
+expect_error "$(post --data-binary @"$DATA/csr-long-dns.pem")" 400 invalid_name "a DNS name over 253 characters"
+expect_error "$(post --data-binary @"$DATA/csr-brainpool-unsupported.pem")" 400 unsupported_key "an unknown curve"
+if [ -f "$DATA/csr-rsa-16384.pem" ]; then
+    expect_error "$(post --data-binary @"$DATA/csr-rsa-16384.pem")" 400 unsupported_key "RSA-16384"
+fi
 expect_error "$(post --data-binary @"$DATA/csr-non-ascii-dns.pem")" 400 invalid_name "a non-ASCII DNS name"
 expect_error "$(post --data-binary @"$DATA/csr-dns-with-nul.pem")" 400 invalid_name "a DNS name with a NUL byte"
 
@@ -83,6 +89,18 @@ expect_error "$(wd_api "$D" admin --data-binary @"$DATA/csr-ecdsa-p256.pem" "$UR
 expect_error "$(curl -sS -w '\n%{http_code}' "http://$WD_PUB/nothing")" 404 not_found "public: unknown path"
 expect_error "$(curl -sS -w '\n%{http_code}' -X POST -d x "http://$WD_PUB/ca.crt")" 405 method_not_allowed \
     "public: POST /ca.crt"
+
+# the SAN limit is the operator's: 3 names allowed, 4 refused
+wd_stop
+jq '. + {max_sans: 3}' "$D/warden.conf" >conf.new && cp conf.new "$D/warden.conf"
+wd_start "$D" || exit 1
+URL="https://$WD_API/api/v1/certificates"
+wd_csr ecdsa-p256 three -subj /CN=a.example -addext "subjectAltName=DNS:a.example,DNS:b.example,DNS:c.example" 2>/dev/null
+wd_csr ecdsa-p256 four -subj /CN=a.example \
+    -addext "subjectAltName=DNS:a.example,DNS:b.example,DNS:c.example,DNS:d.example" 2>/dev/null
+expect_error "$(post --data-binary @four.csr)" 400 too_many_names "max_sans 3 refuses 4 SANs"
+expect_eq 201 "$(status_of "$(post --data-binary @three.csr)")" "max_sans 3 allows 3 SANs"
+before=$((before + 1))
 
 expect_eq "$before" "$(rows)" "nothing was stored by any bad request"
 code=$(grep -c 'status=5' "$WD_LOG")
