@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install everything the tests need on Debian 12, then: format check, a
-# -Werror build with every test (unit, integration, OpenAPI lint), and an
-# ASan+UBSan build running the unit and integration tests again.
+# -Werror build with every test (unit, integration, OpenAPI lint, corpus
+# replay), an ASan+UBSan build running the unit, integration and corpus
+# tests again, and a bounded libFuzzer run of each fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -33,4 +34,7 @@ cmake --build build-asan -j"$jobs"
 echo "== tests under ASan + UBSan"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-(cd build-asan && ctest --output-on-failure -j"$jobs" -L 'unit|integration')
+(cd build-asan && ctest --output-on-failure -j"$jobs" -L 'unit|integration|fuzz')
+
+echo "== fuzzing (clang, libFuzzer; FUZZ_SECONDS per target)"
+tests/fuzz/run.sh

@@ -53,8 +53,16 @@ expect_no_match() {
 wd_start() {
     local dir=$1
     shift
-    WD_API=127.0.0.1:$(wd_free_port)
-    WD_PUB=127.0.0.1:$(wd_free_port)
+    wd_start_on "127.0.0.1:$(wd_free_port)" "127.0.0.1:$(wd_free_port)" "$dir" "$@"
+}
+
+# wd_start on given listeners, e.g. a killed daemon's, so that clients
+# and issued URLs stay valid: wd_start_on API PUB DIR [args...]
+wd_start_on() {
+    WD_API=$1
+    WD_PUB=$2
+    local dir=$3
+    shift 3
     WD_LOG=$WD_TMP/serve-$(date +%s%N).log
     "$WARDEN_BIN" serve --dir "$dir" --listen "$WD_API" \
         --public-listen "$WD_PUB" "$@" >"$WD_LOG" 2>&1 &
