@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <semaphore.h>
 #include <time.h>
 
 #include "../server/base/err.h"
@@ -191,6 +192,7 @@ struct api {
     struct api_cfg cfg;
     struct api_crl *crl;   /* api_revocation_start */
     struct api_ocsp *ocsp; /* api_revocation_start */
+    sem_t *sign_slots;     /* bounds concurrent signings; NULL = none */
 };
 
 /*

@@ -132,7 +132,12 @@ issue_and_store(struct api *api, const struct api_req *req,
         if (rc != WD_OK) {
             break;
         }
+        rc = api_sign_begin(api);
+        if (rc != WD_OK) {
+            break;
+        }
         rc = pki_cert_issue(api->ca, &issue, &cert);
+        api_sign_end(api);
         if (rc != WD_OK) {
             break;
         }

@@ -318,9 +318,14 @@ answer(struct api *api, const uint8_t *der, size_t len, struct api_resp *resp)
         send_status(resp, PKI_OCSP_TRY_LATER);
         return;
     }
+    if (api_sign_begin(api) != WD_OK) {
+        send_status(resp, PKI_OCSP_TRY_LATER);
+        return;
+    }
     pthread_rwlock_rdlock(&o->responder_lock);
     rc = pki_ocsp_resp_build(o->responder, &req, &a, &out, &out_len);
     pthread_rwlock_unlock(&o->responder_lock);
+    api_sign_end(api);
     if (rc != WD_OK) {
         send_status(resp, PKI_OCSP_INTERNAL_ERROR);
         return;

@@ -66,6 +66,10 @@ size_t api_blob_len(const struct api_blob *b);
 void api_blob_send(struct api_resp *resp, int status, const char *content_type,
                    struct api_blob *b);
 
+/* A signing slot around every private-key operation (api_sign.c). */
+enum wd_err api_sign_begin(struct api *api);
+void api_sign_end(struct api *api);
+
 /* Sends json (reference stolen) with status as application/json. */
 void api_json_send(struct api_resp *resp, int status, json_t *json);
 

@@ -142,6 +142,10 @@ renew_and_store(struct api *api, const struct api_req *req,
         if (rc != WD_OK) {
             break;
         }
+        rc = api_sign_begin(api);
+        if (rc != WD_OK) {
+            break;
+        }
         if (csr != NULL) {
             struct pki_issue issue = {
                 .csr = csr,
@@ -156,6 +160,7 @@ renew_and_store(struct api *api, const struct api_req *req,
             rc = pki_cert_renew(api->ca, old->der, old->der_len, profile,
                                 serial, validity_s, req->now, &cert);
         }
+        api_sign_end(api);
         if (rc == WD_OK) {
             rc = api_cert_record_as(api->store, cert, req->who->name, req->now,
                                     "renew", detail);

@@ -18,6 +18,9 @@
 #define PEM_MAX_BYTES (1024 * 1024)
 /* The root's CRL lists revoked intermediates: a handful of entries. */
 #define ROOT_CRL_MAX_BYTES (4 * 1024 * 1024)
+/* Concurrent signings: twice the cores of the machines we run on keeps
+ * both busy while bounding the threads that wait on a key. */
+#define SIGN_SLOTS 4
 /* How often main wakes for maintenance (responder renewal). */
 #define MAINTENANCE_S 60
 
@@ -206,6 +209,7 @@ srv_serve_run(const struct srv_serve_opts *opts)
     sigset_t set;
     int sig = 0;
     time_t responder_not_after = 0;
+    sem_t sign_slots;
     enum wd_err rc;
 
     block_signals(&set);
@@ -255,6 +259,9 @@ srv_serve_run(const struct srv_serve_opts *opts)
     }
     api.store = st;
     api.ca = ca;
+    /* at most SIGN_SLOTS private-key operations at once */
+    sem_init(&sign_slots, 0, SIGN_SLOTS);
+    api.sign_slots = &sign_slots;
     api.cfg.policy = &cfg.policy;
     api.cfg.max_sans = cfg.max_sans;
     api.cfg.default_validity_s = cfg.default_validity_s;
@@ -302,6 +309,9 @@ out:
     pki_ca_free(ca);
     ca_files_free(&files);
     srv_config_clear(&cfg);
+    if (api.sign_slots != NULL) {
+        sem_destroy(api.sign_slots);
+    }
     if (rc == WD_OK) {
         log_info("event=stopped");
     }

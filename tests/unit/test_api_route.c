@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <semaphore.h>
 #include <time.h>
 
 #include "../../api/api.h"
@@ -296,6 +297,33 @@ test_api_route_bad_csr_stores_nothing(void **state)
     api_resp_clear(&resp);
 }
 
+static void
+test_api_route_issue_waits_for_a_signing_slot_then_answers_503(void **state)
+{
+    struct fixture *f = *state;
+    struct api_resp resp = { 0 };
+    sem_t slots;
+    int64_t before = count_rows(f);
+
+    /* every slot taken: the request waits its bounded time, then 503 */
+    sem_init(&slots, 0, 0);
+    f->api.sign_slots = &slots;
+    json_decref(call(f, &f->admin, "POST", "/api/v1/certificates", NULL, f->csr,
+                     f->csr_len, &resp));
+    assert_int_equal(resp.status, 503);
+    assert_string_equal(resp.error_code, "unavailable");
+    assert_int_equal(count_rows(f), before);
+    /* a free slot: served, and the slot comes back */
+    sem_post(&slots);
+    json_decref(call(f, &f->admin, "POST", "/api/v1/certificates", NULL, f->csr,
+                     f->csr_len, &resp));
+    assert_int_equal(resp.status, 201);
+    assert_int_equal(sem_trywait(&slots), 0);
+    f->api.sign_slots = NULL;
+    sem_destroy(&slots);
+    api_resp_clear(&resp);
+}
+
 int
 main(void)
 {
@@ -309,6 +337,8 @@ main(void)
         cmocka_unit_test(
             test_api_route_json_issue_honours_profile_and_validity),
         cmocka_unit_test(test_api_route_bad_csr_stores_nothing),
+        cmocka_unit_test(
+            test_api_route_issue_waits_for_a_signing_slot_then_answers_503),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
