@@ -52,6 +52,7 @@ static const struct api_err_row {
     { WD_E_CONFIG, 500, "internal_error" },
     { WD_E_IO, 500, "internal_error" },
     { WD_E_UNAVAILABLE, 503, "unavailable" },
+    { WD_E_KEY_UNPROTECTED, 500, "internal_error" },
 };
 
 static const struct api_err_row *

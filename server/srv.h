@@ -66,6 +66,15 @@ struct srv_config {
     uint64_t root_crl_validity_s;       /* root CRL nextUpdate window */
     char tls_priorities[512]; /* GnuTLS priority string, API listener */
     unsigned max_sans;        /* SANs per CSR, 1..WD_MAX_SANS */
+    /* the intermediate's key: "" = the data dir's intermediate.key, else
+     * an RFC 7512 PKCS#11 URL */
+    char intermediate_key[1024];
+    char pkcs11_module[512]; /* "" = the modules p11-kit knows */
+    /* where the key's passphrase (or the token's PIN) comes from: a file
+     * (relative to the data dir unless absolute) or an environment
+     * variable; at most one, "" = none */
+    char passphrase_file[512];
+    char passphrase_env[128];
     struct api_policy policy; /* admins, readers, grants, profiles */
 };
 
@@ -106,6 +115,10 @@ enum wd_err srv_file_create(const char *dir, const char *name, const void *data,
                             size_t len, unsigned mode);
 enum wd_err srv_file_replace(const char *dir, const char *name,
                              const void *data, size_t len, unsigned mode);
+enum wd_err srv_file_read_secret(const char *dir, const char *name, size_t max,
+                                 char **out, size_t *len);
+enum wd_err srv_dir_check(const char *dir);
+enum wd_err srv_file_wipe(const char *dir, const char *name);
 bool srv_file_exists(const char *dir, const char *name);
 enum wd_err srv_dir_sync(const char *dir);
 
@@ -187,10 +200,33 @@ enum wd_err srv_root_crl_sign(const char *dir, struct store *st,
                               size_t n_add, uint64_t validity_s, time_t now,
                               uint64_t *number);
 
+/*
+ * The CA as serve and `warden crl` load it (srv_keys.c): the data dir
+ * checked, the intermediate's key from intermediate.key (decrypted with
+ * the configured passphrase) or from a PKCS#11 token, the passphrase
+ * wiped after use. Caller owns *out (pki_ca_free). WD_E_KEY_UNPROTECTED
+ * (logged) for a key, passphrase file or data dir open to others,
+ * WD_E_CONFIG for a missing or wrong passphrase or PIN;
+ * WD_E_NO_CA if a CA file is missing.
+ */
+enum wd_err srv_ca_load(const char *dir, const struct srv_config *cfg,
+                        const char *public_url, struct pki_ca **out);
+
+/* warden key-import: the intermediate's key into a PKCS#11 token. */
+int srv_cmd_key_import(int argc, char **argv);
+
+/* Point warden.conf's intermediate_key (and pkcs11_module, unless NULL)
+ * at a token, keeping every other key as it is (srv_config.c). */
+enum wd_err srv_config_set_key(const char *dir, const char *url,
+                               const char *module);
+
 /* warden revoke | crl | root-crl (srv_cmd_revoke.c). */
 int srv_cmd_revoke(int argc, char **argv);
 int srv_cmd_crl(int argc, char **argv);
 int srv_cmd_root_crl(int argc, char **argv);
+
+/* warden audit verify: check the audit log's hash chain (srv_cmd_audit.c). */
+int srv_cmd_audit(int argc, char **argv);
 
 /* warden <command> ...: the CLI (srv_cli.c). Returns the exit status. */
 int srv_cli_main(int argc, char **argv);

@@ -31,6 +31,8 @@ static const char usage_text[] =
     "          sign a CRL of the intermediate from the store now\n"
     "  root-crl [--dir D] --root-key FILE [--revoke SERIAL[:REASON]]...\n"
     "          re-sign the root's CRL with the offline root key\n"
+    "  audit verify [--dir D]\n"
+    "          check the audit log's hash chain; exit 1 if it is broken\n"
     "  version print the version\n"
     "\n"
     "D defaults to $WARDEN_DIR, else ./warden-data. Key types: ecdsa-p256\n"
@@ -210,8 +212,14 @@ srv_cli_main(int argc, char **argv)
     if (strcmp(argv[1], "revoke") == 0) {
         return srv_cmd_revoke(argc - 1, argv + 1);
     }
+    if (strcmp(argv[1], "audit") == 0) {
+        return srv_cmd_audit(argc - 1, argv + 1);
+    }
     if (strcmp(argv[1], "crl") == 0) {
         return srv_cmd_crl(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "key-import") == 0) {
+        return srv_cmd_key_import(argc - 1, argv + 1);
     }
     if (strcmp(argv[1], "root-crl") == 0) {
         return srv_cmd_root_crl(argc - 1, argv + 1);

@@ -109,44 +109,14 @@ srv_cmd_revoke(int argc, char **argv)
     return rc == WD_OK ? 0 : failed("revoke", rc);
 }
 
-/* The CA material serve uses, loaded for an offline CRL build. */
+/* The CA as serve loads it (srv_ca_load), for an offline CRL build. */
 static enum wd_err
 load_ca(const char *dir, const struct srv_config *cfg, struct pki_ca **ca)
 {
-    char *root = NULL;
-    char *inter = NULL;
-    char *key = NULL;
     char public_url[256];
-    size_t len;
-    enum wd_err rc;
 
     srv_config_public_url(cfg, public_url, sizeof(public_url));
-    rc = srv_file_read(dir, SRV_FILE_ROOT_CERT, PEM_MAX_BYTES, &root, &len);
-    if (rc == WD_OK) {
-        rc = srv_file_read(dir, SRV_FILE_INTERMEDIATE_CERT, PEM_MAX_BYTES,
-                           &inter, &len);
-    }
-    if (rc == WD_OK) {
-        rc = srv_file_read(dir, SRV_FILE_INTERMEDIATE_KEY, PEM_MAX_BYTES, &key,
-                           &len);
-    }
-    if (rc == WD_OK) {
-        struct pki_ca_cfg c = {
-            .root_pem = root,
-            .intermediate_pem = inter,
-            .intermediate_key_pem = key,
-            .public_url = public_url,
-        };
-
-        rc = pki_ca_load(&c, ca);
-    }
-    if (key != NULL) {
-        gnutls_memset(key, 0, strlen(key));
-    }
-    free(root);
-    free(inter);
-    free(key);
-    return rc;
+    return srv_ca_load(dir, cfg, public_url, ca);
 }
 
 static enum wd_err

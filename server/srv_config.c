@@ -79,6 +79,68 @@ duration(const char *s, uint64_t *out)
     return s == NULL || wd_parse_duration(s, CONFIG_MAX_DURATION_S, out);
 }
 
+/* An environment variable's name: [A-Za-z_][A-Za-z0-9_]*. */
+static bool
+env_name_ok(const char *s)
+{
+    if (s[0] == '\0' || (s[0] >= '0' && s[0] <= '9')) {
+        return false;
+    }
+    for (; *s != '\0'; s++) {
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+              (*s >= '0' && *s <= '9') || *s == '_')) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * Where the intermediate's key and its passphrase come from: a PKCS#11
+ * URL or intermediate.key; a passphrase file or an environment variable
+ * (never the command line, which others can read in /proc), not both.
+ */
+static bool
+key_source_ok(struct srv_config *cfg, const char *key, const char *module,
+              const char *pass_file, const char *pass_env)
+{
+    if (key != NULL && (strncmp(key, "pkcs11:", 7) != 0 ||
+                        !copy_str(key, cfg->intermediate_key,
+                                  sizeof(cfg->intermediate_key)))) {
+        log_err("event=config_invalid key=intermediate_key "
+                "reason=\"a PKCS#11 URL (pkcs11:...), RFC 7512\"");
+        return false;
+    }
+    if (module != NULL &&
+        (module[0] == '\0' ||
+         !copy_str(module, cfg->pkcs11_module, sizeof(cfg->pkcs11_module)))) {
+        log_err("event=config_invalid key=pkcs11_module "
+                "reason=\"a library path\"");
+        return false;
+    }
+    if (pass_file != NULL && pass_env != NULL) {
+        log_err("event=config_invalid key=intermediate_key_passphrase_file "
+                "reason=\"give a passphrase file or an environment "
+                "variable, not both\"");
+        return false;
+    }
+    if (pass_file != NULL &&
+        (pass_file[0] == '\0' || !copy_str(pass_file, cfg->passphrase_file,
+                                           sizeof(cfg->passphrase_file)))) {
+        log_err("event=config_invalid key=intermediate_key_passphrase_file "
+                "reason=\"a file path\"");
+        return false;
+    }
+    if (pass_env != NULL &&
+        (!env_name_ok(pass_env) || !copy_str(pass_env, cfg->passphrase_env,
+                                             sizeof(cfg->passphrase_env)))) {
+        log_err("event=config_invalid key=intermediate_key_passphrase_env "
+                "reason=\"an environment variable's name\"");
+        return false;
+    }
+    return true;
+}
+
 /* Free what the config owns. */
 void
 srv_config_clear(struct srv_config *cfg)
@@ -114,6 +176,10 @@ srv_config_load(const char *dir, struct srv_config *cfg)
     const char *ocsp_responder_validity = NULL;
     const char *root_crl_validity = NULL;
     const char *tls_priorities = NULL;
+    const char *key = NULL;
+    const char *module = NULL;
+    const char *pass_file = NULL;
+    const char *pass_env = NULL;
     json_int_t max_sans = -1;
     uint64_t window;
     enum wd_err rc;
@@ -133,7 +199,7 @@ srv_config_load(const char *dir, struct srv_config *cfg)
     if (json_unpack_ex(
             doc, &jerr, JSON_STRICT,
             "{s?s, s?s, s?s, s?s, s?s, s?s, s?s, s?b, s?s, s?s, s?s, s?s, "
-            "s?s, s?I, s?o, s?o, s?o, s?o}",
+            "s?s, s?I, s?o, s?o, s?o, s?o, s?s, s?s, s?s, s?s}",
             "api_listen", &api_listen, "public_listen", &public_listen,
             "public_url", &public_url, "default_validity", &def_validity,
             "max_validity", &max_validity, "expiring_window", &expiring,
@@ -142,8 +208,10 @@ srv_config_load(const char *dir, struct srv_config *cfg)
             "ocsp_responder_validity", &ocsp_responder_validity,
             "root_crl_validity", &root_crl_validity, "tls_priorities",
             &tls_priorities, "max_sans", &max_sans, "admins", &admins,
-            "readers", &readers, "grants", &grants, "profiles",
-            &profiles) != 0) {
+            "readers", &readers, "grants", &grants, "profiles", &profiles,
+            "intermediate_key", &key, "pkcs11_module", &module,
+            "intermediate_key_passphrase_file", &pass_file,
+            "intermediate_key_passphrase_env", &pass_env) != 0) {
         log_err("event=config_invalid file=%s reason=\"%s\"", SRV_FILE_CONFIG,
                 jerr.text);
         goto out;
@@ -195,6 +263,9 @@ srv_config_load(const char *dir, struct srv_config *cfg)
             goto out;
         }
         cfg->ocsp_delegated = strcmp(ocsp_responder, "delegated") == 0;
+    }
+    if (!key_source_ok(cfg, key, module, pass_file, pass_env)) {
+        goto out;
     }
     if (cfg->public_url[0] != '\0' &&
         strncmp(cfg->public_url, "http://", 7) != 0 &&
@@ -261,6 +332,49 @@ srv_config_dump(const struct srv_config *cfg)
     text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(doc);
     return text;
+}
+
+/*
+ * Point warden.conf at a key in a token: set intermediate_key to url and,
+ * unless module is NULL, pkcs11_module, keeping every other key and its
+ * order; the file is replaced atomically with its mode (0640). WD_E_IO
+ * or WD_E_CONFIG (logged) if it cannot be read, parsed or written.
+ */
+enum wd_err
+srv_config_set_key(const char *dir, const char *url, const char *module)
+{
+    char *text = NULL;
+    char *out = NULL;
+    size_t len;
+    json_t *doc = NULL;
+    json_error_t jerr;
+    enum wd_err rc;
+
+    rc = srv_file_read(dir, SRV_FILE_CONFIG, CONFIG_MAX_BYTES, &text, &len);
+    if (rc != WD_OK) {
+        goto out;
+    }
+    rc = WD_E_CONFIG;
+    doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (doc == NULL || !json_is_object(doc)) {
+        log_err("event=config_invalid file=%s reason=\"not a JSON object\"",
+                SRV_FILE_CONFIG);
+        goto out;
+    }
+    json_object_set_new(doc, "intermediate_key", json_string(url));
+    if (module != NULL) {
+        json_object_set_new(doc, "pkcs11_module", json_string(module));
+    }
+    out = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    if (out == NULL) {
+        goto out;
+    }
+    rc = srv_file_replace(dir, SRV_FILE_CONFIG, out, strlen(out), 0640);
+out:
+    free(out);
+    json_decref(doc);
+    free(text);
+    return rc;
 }
 
 /* Flags win over warden.conf; NULL leaves the config's value. */

@@ -87,8 +87,12 @@ srv_ocsp_responder_ensure(const char *dir, const struct pki_ca *ca,
         rc = srv_file_read(dir, SRV_FILE_OCSP_CERT, PEM_MAX_BYTES, &cert_pem,
                            &len);
         if (rc == WD_OK) {
-            rc = srv_file_read(dir, SRV_FILE_OCSP_KEY, PEM_MAX_BYTES, &key_pem,
-                               &len);
+            rc = srv_file_read_secret(dir, SRV_FILE_OCSP_KEY, PEM_MAX_BYTES,
+                                      &key_pem, &len);
+        }
+        if (rc == WD_E_KEY_UNPROTECTED) {
+            /* refused, not silently replaced: someone may have read it */
+            goto out;
         }
         if (rc == WD_OK) {
             rc = pki_ocsp_responder_new(ca, cert_pem, key_pem, &r);
@@ -104,6 +108,7 @@ srv_ocsp_responder_ensure(const char *dir, const struct pki_ca *ca,
     } else {
         rc = issue(dir, ca, st, cfg, now, out);
     }
+out:
     pki_ocsp_responder_free(r);
     free(cert_pem);
     wipe_free(key_pem);

@@ -24,11 +24,8 @@
 /* How often main wakes for maintenance (responder renewal). */
 #define MAINTENANCE_S 60
 
-/* Everything serve reads from the data dir. */
+/* The TLS identity serve reads from the data dir (the CA: srv_ca_load). */
 struct ca_files {
-    char *root;
-    char *intermediate;
-    char *intermediate_key;
     char *server_chain;
     char *server_key;
     size_t len;
@@ -37,12 +34,6 @@ struct ca_files {
 static void
 ca_files_free(struct ca_files *f)
 {
-    free(f->root);
-    free(f->intermediate);
-    if (f->intermediate_key != NULL) {
-        gnutls_memset(f->intermediate_key, 0, strlen(f->intermediate_key));
-    }
-    free(f->intermediate_key);
     free(f->server_chain);
     if (f->server_key != NULL) {
         gnutls_memset(f->server_key, 0, strlen(f->server_key));
@@ -55,25 +46,13 @@ ca_files_read(const char *dir, struct ca_files *f)
 {
     enum wd_err rc;
 
-    rc = srv_file_read(dir, SRV_FILE_ROOT_CERT, PEM_MAX_BYTES, &f->root,
-                       &f->len);
+    rc = srv_file_read(dir, SRV_FILE_SERVER_CERT, PEM_MAX_BYTES,
+                       &f->server_chain, &f->len);
     if (rc == WD_OK) {
-        rc = srv_file_read(dir, SRV_FILE_INTERMEDIATE_CERT, PEM_MAX_BYTES,
-                           &f->intermediate, &f->len);
+        rc = srv_file_read_secret(dir, SRV_FILE_SERVER_KEY, PEM_MAX_BYTES,
+                                  &f->server_key, &f->len);
     }
-    if (rc == WD_OK) {
-        rc = srv_file_read(dir, SRV_FILE_INTERMEDIATE_KEY, PEM_MAX_BYTES,
-                           &f->intermediate_key, &f->len);
-    }
-    if (rc == WD_OK) {
-        rc = srv_file_read(dir, SRV_FILE_SERVER_CERT, PEM_MAX_BYTES,
-                           &f->server_chain, &f->len);
-    }
-    if (rc == WD_OK) {
-        rc = srv_file_read(dir, SRV_FILE_SERVER_KEY, PEM_MAX_BYTES,
-                           &f->server_key, &f->len);
-    }
-    return rc;
+    return rc == WD_E_IO ? WD_E_NO_CA : rc;
 }
 
 /* First start on an empty dir: init with defaults and tell the operator. */
@@ -220,7 +199,11 @@ srv_serve_run(const struct srv_serve_opts *opts)
             goto out;
         }
     }
-    rc = srv_config_load(opts->dir, &cfg);
+    /* before reading anything from it: nobody else may write there */
+    rc = srv_dir_check(opts->dir);
+    if (rc == WD_OK) {
+        rc = srv_config_load(opts->dir, &cfg);
+    }
     if (rc != WD_OK) {
         goto out;
     }
@@ -236,19 +219,10 @@ srv_serve_run(const struct srv_serve_opts *opts)
         rc = WD_E_CONFIG;
         goto out;
     }
-    rc = ca_files_read(opts->dir, &files);
-    if (rc != WD_OK) {
-        rc = WD_E_NO_CA;
-        goto out;
+    rc = srv_ca_load(opts->dir, &cfg, public_url, &ca);
+    if (rc == WD_OK) {
+        rc = ca_files_read(opts->dir, &files);
     }
-    rc = pki_ca_load(
-        &(struct pki_ca_cfg){
-            .root_pem = files.root,
-            .intermediate_pem = files.intermediate,
-            .intermediate_key_pem = files.intermediate_key,
-            .public_url = public_url,
-        },
-        &ca);
     if (rc != WD_OK) {
         goto out;
     }

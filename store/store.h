@@ -105,6 +105,16 @@ struct store_audit_event {
 enum wd_err store_audit_append(struct store *st,
                                const struct store_audit_event *ev);
 
+/*
+ * Walk the audit log's hash chain in id order (streaming, one snapshot)
+ * and report the first broken link in *first_bad_id: an event whose hash
+ * does not match its content, or whose prev_hash is not its predecessor's
+ * hash, or the first id missing; 0 when all is intact. *checked is the
+ * number of events found intact before it. Both are set on WD_OK only.
+ */
+enum wd_err store_audit_verify(struct store *st, int64_t *first_bad_id,
+                               int64_t *checked);
+
 /* Number of audit events for serial (NULL = all); for tests and counts. */
 enum wd_err store_audit_count(struct store *st, const char *serial,
                               int64_t *out);

@@ -93,9 +93,28 @@ static const char *const migrations[] = {
     "CREATE INDEX audit_actor ON audit (actor, id);"
     "CREATE INDEX audit_action ON audit (action, id);"
     "CREATE INDEX audit_actor_action ON audit (actor, action, id);",
+
+    /* 4: the audit log as a hash chain (store_audit.c): each event carries
+     * the hash of the one before it, so an edit or a deletion made behind
+     * the store's back shows in `warden audit verify`. The events already
+     * stored are chained by store_audit_chain_backfill, in this same
+     * transaction (migration_steps) */
+    "ALTER TABLE audit ADD COLUMN prev_hash TEXT;"
+    "ALTER TABLE audit ADD COLUMN hash TEXT;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+/* Work SQL cannot do, run after migrations[i] in its transaction; NULL for
+ * a migration that is SQL alone. */
+static enum wd_err (*const migration_steps[])(sqlite3 *db) = {
+    NULL, NULL, NULL,
+    store_audit_chain_backfill, /* 4: chain the events already stored */
+};
+
+_Static_assert(sizeof(migration_steps) / sizeof(migration_steps[0]) ==
+                   sizeof(migrations) / sizeof(migrations[0]),
+               "one step slot per migration");
 
 /* The schema version this build writes: the number of migrations. */
 int
@@ -166,6 +185,12 @@ migrate_next(sqlite3 *db, bool *done)
     err = exec(db, migrations[version], "migrate");
     if (err != WD_OK) {
         goto out;
+    }
+    if (migration_steps[version] != NULL) {
+        err = migration_steps[version](db);
+        if (err != WD_OK) {
+            goto out;
+        }
     }
     /* PRAGMA takes no parameters; the number is ours, not input */
     snprintf(bump, sizeof(bump), "PRAGMA user_version = %d", version + 1);

@@ -35,6 +35,8 @@ enum store_stmt {
     STORE_STMT_CERT_STATE,
     STORE_STMT_REVOKED_WALK,
     STORE_STMT_AUDIT_INSERT,
+    STORE_STMT_AUDIT_HEAD,
+    STORE_STMT_AUDIT_WALK,
     STORE_STMT_AUDIT_COUNT,
     STORE_STMT_AUDIT_COUNT_SERIAL,
     STORE_STMT_COUNTER_BUMP,
@@ -112,11 +114,21 @@ void store_write_close(struct store *st, struct store_conn *conn);
 enum wd_err store_sql_err(sqlite3 *db, int rc, const char *what);
 
 /*
- * Appends ev to the audit log on conn, inside the caller's transaction if
- * one is open. ev->at of 0 means now.
+ * Appends ev to the audit log on conn, inside the caller's write
+ * transaction (store_tx_begin), chained to the event before it. ev->at of
+ * 0 means now.
  */
 enum wd_err store_audit_insert(struct store_conn *conn,
                                const struct store_audit_event *ev);
+
+/*
+ * Chains the audit events already stored, in id order, as
+ * store_audit_insert chains new ones: migration 4 runs it on db inside its
+ * transaction, after adding the prev_hash and hash columns. The
+ * append-only trigger is lifted for the walk and restored before it
+ * returns (store_audit.c).
+ */
+enum wd_err store_audit_chain_backfill(sqlite3 *db);
 
 /*
  * Adds one to the counter name in the meta table (creating it at 1) on

@@ -54,6 +54,8 @@ static const char *const sentences[WD_E__COUNT] = {
     [WD_E_CONFIG] = "the configuration is invalid",
     [WD_E_IO] = "a file could not be read or written",
     [WD_E_UNAVAILABLE] = "the service is temporarily unavailable",
+    [WD_E_KEY_UNPROTECTED] = "a private key or the data directory is "
+                             "accessible to other users",
 };
 
 const char *

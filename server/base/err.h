@@ -36,15 +36,16 @@ enum wd_err {
     WD_E_FORBIDDEN,           /* authenticated, but the role may not do this */
     WD_E_NAME_NOT_ALLOWED,    /* a name outside the caller's grants */
     WD_E_ALREADY_REVOKED,
-    WD_E_BAD_REASON,     /* not an RFC 5280 reason we accept */
-    WD_E_OCSP_MALFORMED, /* not one well-formed OCSP request */
-    WD_E_CONFLICT,       /* a unique key (serial) already exists */
-    WD_E_CA_EXISTS,      /* init on a directory that holds a CA */
-    WD_E_NO_CA,          /* serve on a directory with a partial CA */
-    WD_E_CONFIG,         /* warden.conf is unreadable or invalid */
-    WD_E_IO,             /* a file could not be read or written */
-    WD_E_UNAVAILABLE,    /* store busy or shutting down; retry */
-    WD_E__COUNT          /* not an error: the number of values */
+    WD_E_BAD_REASON,      /* not an RFC 5280 reason we accept */
+    WD_E_OCSP_MALFORMED,  /* not one well-formed OCSP request */
+    WD_E_CONFLICT,        /* a unique key (serial) already exists */
+    WD_E_CA_EXISTS,       /* init on a directory that holds a CA */
+    WD_E_NO_CA,           /* serve on a directory with a partial CA */
+    WD_E_CONFIG,          /* warden.conf is unreadable or invalid */
+    WD_E_IO,              /* a file could not be read or written */
+    WD_E_UNAVAILABLE,     /* store busy or shutting down; retry */
+    WD_E_KEY_UNPROTECTED, /* a key file or the data dir is open to others */
+    WD_E__COUNT           /* not an error: the number of values */
 };
 
 /* A fixed sentence for err, safe to show to a client; never NULL. */

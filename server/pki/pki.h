@@ -114,8 +114,13 @@ struct pki_ca;
 struct pki_ca_cfg {
     const char *root_pem;             /* ca.crt */
     const char *intermediate_pem;     /* intermediate.crt */
-    const char *intermediate_key_pem; /* intermediate.key */
-    const char *public_url;           /* e.g. http://127.0.0.1:8080, no slash */
+    const char *intermediate_key_pem; /* intermediate.key, PKCS#8 (encrypted
+                                         or not); NULL with a URL */
+    const char *intermediate_key_url; /* RFC 7512 PKCS#11 URL, or NULL */
+    /* the encrypted key's passphrase, or the token's PIN; NULL for none
+     * (a URL may carry pin-value or pin-source itself) */
+    const char *intermediate_key_passphrase;
+    const char *public_url; /* e.g. http://127.0.0.1:8080, no slash */
 };
 
 /*
@@ -131,6 +136,25 @@ const uint8_t *pki_ca_intermediate_der(const struct pki_ca *ca, size_t *len);
 const char *pki_ca_key_type(const struct pki_ca *ca); /* intermediate's */
 time_t pki_ca_not_after(const struct pki_ca *ca);     /* intermediate's */
 const char *pki_ca_public_url(const struct pki_ca *ca);
+
+/*
+ * PKCS#11 (pki_signer.c). Loads module (a PKCS#11 library path), or with
+ * NULL the modules p11-kit is configured with; call once, before the
+ * first pki_ca_load with a URL. WD_E_CONFIG (logged) if it fails.
+ */
+enum wd_err pki_pkcs11_init(const char *module);
+
+/*
+ * Writes the private key in key_pem (decrypted with passphrase if it is
+ * encrypted) into the token token_url names, with label, marked private
+ * and sensitive, its ID the key's SHA-1 key id; pin (or the URL's
+ * pin-value/pin-source) logs in. On success *key_url (caller frees) is
+ * the new object's URL with token_url's query (pin-value, pin-source)
+ * kept. WD_E_CONFIG (logged) for a key, token or PIN that does not work.
+ */
+enum wd_err pki_pkcs11_key_import(const char *key_pem, const char *passphrase,
+                                  const char *token_url, const char *pin,
+                                  const char *label, char **key_url);
 
 /* What one issuance asks for; the CSR has passed pki_csr_parse. */
 struct pki_issue {

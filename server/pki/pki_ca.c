@@ -213,8 +213,13 @@ pki_ca_load(const struct pki_ca_cfg *cfg, struct pki_ca **out)
         xmalloc(strlen(intermediate_pem) + strlen(ca->root_pem) + 1);
     strcpy(ca->chain_pem, intermediate_pem);
     strcat(ca->chain_pem, ca->root_pem);
-    rc = pki_signer_new(cfg->intermediate_key_pem, ca->intermediate_der,
-                        ca->intermediate_der_len, &ca->signer);
+    rc = pki_signer_new(
+        &(struct pki_key_src){
+            .pem = cfg->intermediate_key_pem,
+            .url = cfg->intermediate_key_url,
+            .passphrase = cfg->intermediate_key_passphrase,
+        },
+        ca->intermediate_der, ca->intermediate_der_len, &ca->signer);
     if (rc != WD_OK) {
         goto out;
     }

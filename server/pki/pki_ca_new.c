@@ -495,7 +495,7 @@ enum wd_err
 pki_ca_create(const struct pki_ca_new_opts *opts, struct pki_ca_new *out)
 {
     struct pki_ca_new made;
-    struct pki_ca_cfg cfg;
+    struct pki_ca_cfg cfg = { 0 };
     struct pki_ca *ca = NULL;
     struct pki_san *sans = NULL;
     struct leaf_spec leaf;

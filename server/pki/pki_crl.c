@@ -336,7 +336,8 @@ pki_crl_begin_with_key(const char *issuer_pem, const char *issuer_key_pem,
         rc = WD_E_INTERNAL;
         goto out;
     }
-    rc = pki_signer_new(issuer_key_pem, der.data, der.size, &b->own_signer);
+    rc = pki_signer_new(&(struct pki_key_src){ .pem = issuer_key_pem },
+                        der.data, der.size, &b->own_signer);
     if (rc != WD_OK) {
         goto out;
     }

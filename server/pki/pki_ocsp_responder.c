@@ -112,7 +112,8 @@ load_delegated(const struct pki_ca *ca, const char *cert_pem,
     r->cert_der_len = der.size;
     r->not_after = gnutls_x509_crt_get_expiration_time(crt);
     /* the key belongs to the certificate and is of a type we sign with */
-    rc = pki_signer_new(key_pem, r->cert_der, r->cert_der_len, &r->own);
+    rc = pki_signer_new(&(struct pki_key_src){ .pem = key_pem }, r->cert_der,
+                        r->cert_der_len, &r->own);
     r->signer = r->own;
 out:
     gnutls_free(der.data);

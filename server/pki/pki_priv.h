@@ -41,8 +41,16 @@
  */
 struct pki_signer;
 
-enum wd_err pki_signer_new(const char *key_pem, const uint8_t *issuer_der,
-                           size_t issuer_der_len, struct pki_signer **out);
+/* Where a signer's private key comes from: a PEM or a PKCS#11 URL. */
+struct pki_key_src {
+    const char *pem;        /* PKCS#8, encrypted or not, or traditional */
+    const char *url;        /* RFC 7512 PKCS#11 URL, when pem is NULL */
+    const char *passphrase; /* the PEM's passphrase or the PIN, or NULL */
+};
+
+enum wd_err pki_signer_new(const struct pki_key_src *src,
+                           const uint8_t *issuer_der, size_t issuer_der_len,
+                           struct pki_signer **out);
 void pki_signer_free(struct pki_signer *signer);
 enum wd_err pki_signer_sign_crt(const struct pki_signer *signer,
                                 gnutls_x509_crt_t crt);

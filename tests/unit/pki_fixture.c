@@ -44,7 +44,7 @@ enum wd_err
 pki_fixture_ca_load(const struct pki_ca_new *made, const char *url,
                     struct pki_ca **out)
 {
-    struct pki_ca_cfg cfg;
+    struct pki_ca_cfg cfg = { 0 };
 
     cfg.root_pem = made->root_pem;
     cfg.intermediate_pem = made->intermediate_pem;

@@ -39,7 +39,7 @@ test_api_error_maps_every_wd_err_to_a_4xx_or_5xx_and_a_code(void **state)
         if (status >= 500) {
             assert_true(e == WD_E_INTERNAL || e == WD_E_NO_CA ||
                         e == WD_E_CONFIG || e == WD_E_IO ||
-                        e == WD_E_UNAVAILABLE);
+                        e == WD_E_UNAVAILABLE || e == WD_E_KEY_UNPROTECTED);
         }
         assert_string_not_equal(wd_err_str((enum wd_err)e), "unknown error");
     }

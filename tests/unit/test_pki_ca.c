@@ -1,7 +1,8 @@
 /*
  * Unit tests for server/pki/pki_ca_new.c (pki_ca_create for every key
  * type), server/pki/pki_ca.c (pki_ca_load's cross-checks, the accessors,
- * pki_ca_verify_client) and, through them, server/pki/pki_signer.c. Two
+ * pki_ca_verify_client) and, through them, server/pki/pki_signer.c
+ * (keys in PEM, encrypted PKCS#8 with a passphrase included). Two
  * throwaway CAs, "Main" and "Other", are built in the group setup.
  */
 #include "support.h"
@@ -42,7 +43,7 @@ static enum wd_err
 load(const char *root, const char *intermediate, const char *key,
      const char *url, struct pki_ca **out)
 {
-    struct pki_ca_cfg cfg;
+    struct pki_ca_cfg cfg = { 0 };
 
     cfg.root_pem = root;
     cfg.intermediate_pem = intermediate;
@@ -638,6 +639,87 @@ test_pki_ca_verify_client_refuses_garbage(void **state)
     verify_fails(f, junk, 0, f->now);
 }
 
+/* The Main intermediate's key as encrypted PKCS#8 (PBES2, AES-256). */
+static char *
+encrypt_key(const char *pem, const char *passphrase)
+{
+    gnutls_x509_privkey_t key = NULL;
+    gnutls_datum_t d = { (unsigned char *)pem, (unsigned)strlen(pem) };
+    gnutls_datum_t out = { NULL, 0 };
+    char *enc;
+
+    assert_int_equal(gnutls_x509_privkey_init(&key), 0);
+    assert_int_equal(
+        gnutls_x509_privkey_import2(key, &d, GNUTLS_X509_FMT_PEM, NULL, 0), 0);
+    assert_int_equal(
+        gnutls_x509_privkey_export2_pkcs8(key, GNUTLS_X509_FMT_PEM, passphrase,
+                                          GNUTLS_PKCS_PBES2_AES_256, &out),
+        0);
+    gnutls_x509_privkey_deinit(key);
+    enc = strndup((const char *)out.data, out.size);
+    gnutls_free(out.data);
+    assert_non_null(strstr(enc, "ENCRYPTED PRIVATE KEY"));
+    return enc;
+}
+
+static enum wd_err
+load_encrypted(const struct fixtures *f, const char *key_pem,
+               const char *passphrase, struct pki_ca **out)
+{
+    struct pki_ca_cfg cfg = { 0 };
+
+    cfg.root_pem = f->main.root_pem;
+    cfg.intermediate_pem = f->main.intermediate_pem;
+    cfg.intermediate_key_pem = key_pem;
+    cfg.intermediate_key_passphrase = passphrase;
+    cfg.public_url = PUBLIC_URL;
+    return pki_ca_load(&cfg, out);
+}
+
+static void
+test_pki_ca_load_decrypts_an_encrypted_key_with_its_passphrase(void **state)
+{
+    const struct fixtures *f = *state;
+    char *enc = encrypt_key(f->main.intermediate_key_pem, "s3cret pass");
+    struct pki_ca *ca = NULL;
+    struct pki_cert *leaf;
+
+    assert_wd_err(load_encrypted(f, enc, "s3cret pass", &ca), WD_OK);
+    leaf = pki_fixture_leaf_issue(ca, NULL, f->now);
+    assert_non_null(leaf);
+    pki_cert_free(leaf);
+    pki_ca_free(ca);
+    pki_fixture_key_free(enc);
+}
+
+static void
+test_pki_ca_load_refuses_an_encrypted_key_without_or_with_a_wrong_passphrase(
+    void **state)
+{
+    const struct fixtures *f = *state;
+    char *enc = encrypt_key(f->main.intermediate_key_pem, "s3cret pass");
+    struct pki_ca *ca = NULL;
+
+    assert_wd_err(load_encrypted(f, enc, NULL, &ca), WD_E_CONFIG);
+    assert_null(ca);
+    assert_wd_err(load_encrypted(f, enc, "wrong", &ca), WD_E_CONFIG);
+    assert_null(ca);
+    assert_wd_err(load_encrypted(f, enc, "", &ca), WD_E_CONFIG);
+    assert_null(ca);
+    pki_fixture_key_free(enc);
+}
+
+static void
+test_pki_ca_load_ignores_a_passphrase_for_a_plain_key(void **state)
+{
+    const struct fixtures *f = *state;
+    struct pki_ca *ca = NULL;
+
+    assert_wd_err(
+        load_encrypted(f, f->main.intermediate_key_pem, "unused", &ca), WD_OK);
+    pki_ca_free(ca);
+}
+
 int
 main(void)
 {
@@ -666,6 +748,11 @@ main(void)
             test_pki_ca_load_refuses_an_intermediate_of_another_root),
         cmocka_unit_test(test_pki_ca_load_refuses_a_leaf_as_intermediate),
         cmocka_unit_test(test_pki_ca_load_refuses_missing_or_garbled_material),
+        cmocka_unit_test(
+            test_pki_ca_load_decrypts_an_encrypted_key_with_its_passphrase),
+        cmocka_unit_test(
+            test_pki_ca_load_refuses_an_encrypted_key_without_or_with_a_wrong_passphrase),
+        cmocka_unit_test(test_pki_ca_load_ignores_a_passphrase_for_a_plain_key),
         cmocka_unit_test(
             test_pki_ca_verify_client_accepts_the_admin_certificate),
         cmocka_unit_test(
