@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Install everything the tests need on Debian 12, then: format check, a
 # -Werror build with every test (unit, integration, OpenAPI lint, corpus
-# replay), an ASan+UBSan build running the unit, integration and corpus
-# tests again, and a bounded libFuzzer run of each fuzz target.
+# replay), the unit tests again under valgrind, an ASan+UBSan build running
+# the unit, integration and corpus tests again, and a bounded libFuzzer
+# run of each fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -27,6 +28,14 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$jobs"
 echo "== tests"
 (cd build && ctest --output-on-failure -j"$jobs")
+
+echo "== unit tests under valgrind (memcheck: errors and definite leaks fail)"
+export WARDEN_TEST_DATA="$PWD/tests/data"
+find build -maxdepth 1 -name 'test_*' -type f -perm -u+x -print0 |
+    xargs -0 -n1 -P"$jobs" sh -c 'valgrind -q --error-exitcode=99 \
+        --leak-check=full --errors-for-leak-kinds=definite,indirect "$0" \
+        >"$0.valgrind.log" 2>&1 || { cat "$0.valgrind.log"; echo "valgrind: $0 failed"; exit 255; }'
+echo "valgrind: every unit test clean"
 
 echo "== build (ASan + UBSan)"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DWARDEN_SANITIZE=ON >/dev/null
