@@ -31,6 +31,8 @@ static const char usage_text[] =
     "          sign a CRL of the intermediate from the store now\n"
     "  root-crl [--dir D] --root-key FILE [--revoke SERIAL[:REASON]]...\n"
     "          re-sign the root's CRL with the offline root key\n"
+    "  key-import [--dir D] --pkcs11-url URL [--pkcs11-module PATH]\n"
+    "          move the intermediate key into a PKCS#11 token\n"
     "  audit verify [--dir D]\n"
     "          check the audit log's hash chain; exit 1 if it is broken\n"
     "  version print the version\n"
