@@ -29,9 +29,7 @@ expect_error "$(post --data-binary @"$DATA/csr-bad-dns.pem")" 400 invalid_name "
 expect_error "$(post --data-binary @"$DATA/csr-1000-sans.pem")" 400 too_many_names "1,000 SANs"
 expect_error "$(post --data-binary @"$DATA/csr-long-dns.pem")" 400 invalid_name "a DNS name over 253 characters"
 expect_error "$(post --data-binary @"$DATA/csr-brainpool-unsupported.pem")" 400 unsupported_key "an unknown curve"
-if [ -f "$DATA/csr-rsa-16384.pem" ]; then
-    expect_error "$(post --data-binary @"$DATA/csr-rsa-16384.pem")" 400 unsupported_key "RSA-16384"
-fi
+expect_error "$(post --data-binary @"$DATA/csr-rsa-16384.pem")" 400 unsupported_key "RSA-16384"
 expect_error "$(post --data-binary @"$DATA/csr-non-ascii-dns.pem")" 400 invalid_name "a non-ASCII DNS name"
 expect_error "$(post --data-binary @"$DATA/csr-dns-with-nul.pem")" 400 invalid_name "a DNS name with a NUL byte"
 
