@@ -240,6 +240,8 @@ worker(void *arg)
         if (due || elsewhere) {
             rebuild(api, gen, revocations);
         }
+        /* OCSP answers past half-life are re-signed here, not on demand */
+        api_ocsp_refresh(api);
         pthread_mutex_lock(&c->mu);
         if (c->stop || (c->requested > c->done && time(NULL) >= c->retry_at)) {
             continue;

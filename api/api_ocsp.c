@@ -20,6 +20,9 @@
 #include "../server/base/log.h"
 #include "../server/base/xmalloc.h"
 
+/* Answers re-signed per background pass (about one pass a second). */
+#define REFRESH_BATCH 256
+
 /* Buckets of the cache; entries beyond MAX_ENTRIES start it afresh. */
 #define N_BUCKETS 4096
 #define MAX_ENTRIES (256 * 1024)
@@ -278,17 +281,107 @@ answer_for(struct api *api, const char *serial, time_t now,
     return WD_OK;
 }
 
+/*
+ * Look req's serial up and sign a response valid from now: the fresh
+ * entry (with one blob reference, the caller's). WD_E_UNAVAILABLE when the
+ * store or a signing slot is not to be had; *issued says whether the
+ * serial is ours (only those are cached).
+ */
+static enum wd_err
+sign_fresh(struct api *api, const struct pki_ocsp_req *req, time_t now,
+           struct entry *fresh, bool *issued)
+{
+    struct api_ocsp *o = api->ocsp;
+    struct pki_ocsp_answer a;
+    uint8_t *out = NULL;
+    size_t out_len = 0;
+    enum wd_err rc;
+
+    if (answer_for(api, req->serial, now, &a, issued) != WD_OK ||
+        api_sign_begin(api) != WD_OK) {
+        return WD_E_UNAVAILABLE;
+    }
+    pthread_rwlock_rdlock(&o->responder_lock);
+    rc = pki_ocsp_resp_build(o->responder, req, &a, &out, &out_len);
+    pthread_rwlock_unlock(&o->responder_lock);
+    api_sign_end(api);
+    if (rc != WD_OK) {
+        return rc;
+    }
+    memset(fresh, 0, sizeof(*fresh));
+    snprintf(fresh->serial, sizeof(fresh->serial), "%s", req->serial);
+    memcpy(fresh->cert_id, req->cert_id, req->cert_id_len);
+    fresh->cert_id_len = req->cert_id_len;
+    fresh->der = api_blob_new(out, out_len);
+    fresh->this_update = a.this_update;
+    fresh->next_update = a.next_update;
+    fresh->refresh_at = a.this_update + (time_t)(o->validity_s / 2);
+    free(out);
+    return WD_OK;
+}
+
+/*
+ * Re-sign, in the background, every cached answer past half its life, so
+ * that a relying party never meets a stale one nor waits for a signature.
+ * Called by the revocation worker about once a second; the work per call
+ * is bounded (REFRESH_BATCH) and the rest waits for the next call.
+ */
+void
+api_ocsp_refresh(struct api *api)
+{
+    struct api_ocsp *o = api->ocsp;
+    struct pki_ocsp_req *due = NULL;
+    size_t n_due = 0;
+    time_t now = time(NULL);
+    uint64_t epoch;
+    size_t i;
+    struct entry *e;
+
+    if (o == NULL) {
+        return;
+    }
+    due = xcalloc(REFRESH_BATCH, sizeof(*due));
+    pthread_mutex_lock(&o->cache_lock);
+    epoch = o->epoch;
+    for (i = 0; i < N_BUCKETS && n_due < REFRESH_BATCH; i++) {
+        for (e = o->buckets[i]; e != NULL && n_due < REFRESH_BATCH;
+             e = e->next) {
+            if (now >= e->refresh_at) {
+                struct pki_ocsp_req *r = &due[n_due++];
+
+                snprintf(r->serial, sizeof(r->serial), "%s", e->serial);
+                memcpy(r->cert_id, e->cert_id, e->cert_id_len);
+                r->cert_id_len = e->cert_id_len;
+                r->ours = true; /* only our own CertIDs are cached */
+            }
+        }
+    }
+    pthread_mutex_unlock(&o->cache_lock);
+    for (i = 0; i < n_due; i++) {
+        struct entry fresh;
+        bool issued = false;
+
+        if (sign_fresh(api, &due[i], now, &fresh, &issued) == WD_OK) {
+            if (issued) {
+                cache_put(o, &fresh, epoch);
+            }
+            api_blob_unref(fresh.der);
+        }
+    }
+    if (n_due > 0) {
+        log_info("event=ocsp_refreshed answers=%zu", n_due);
+    }
+    free(due);
+}
+
 /* Answer one DER OCSPRequest. */
 static void
 answer(struct api *api, const uint8_t *der, size_t len, struct api_resp *resp)
 {
     struct api_ocsp *o = api->ocsp;
     struct pki_ocsp_req req;
-    struct pki_ocsp_answer a;
     struct entry fresh = { 0 };
     struct entry hit;
-    uint8_t *out = NULL;
-    size_t out_len = 0;
     time_t now = time(NULL);
     bool issued = false;
     uint64_t epoch;
@@ -313,31 +406,15 @@ answer(struct api *api, const uint8_t *der, size_t len, struct api_resp *resp)
         return;
     }
     epoch = cache_epoch(o);
-    rc = answer_for(api, req.serial, now, &a, &issued);
-    if (rc != WD_OK) {
+    rc = sign_fresh(api, &req, now, &fresh, &issued);
+    if (rc == WD_E_UNAVAILABLE) {
         send_status(resp, PKI_OCSP_TRY_LATER);
         return;
     }
-    if (api_sign_begin(api) != WD_OK) {
-        send_status(resp, PKI_OCSP_TRY_LATER);
-        return;
-    }
-    pthread_rwlock_rdlock(&o->responder_lock);
-    rc = pki_ocsp_resp_build(o->responder, &req, &a, &out, &out_len);
-    pthread_rwlock_unlock(&o->responder_lock);
-    api_sign_end(api);
     if (rc != WD_OK) {
         send_status(resp, PKI_OCSP_INTERNAL_ERROR);
         return;
     }
-    snprintf(fresh.serial, sizeof(fresh.serial), "%s", req.serial);
-    memcpy(fresh.cert_id, req.cert_id, req.cert_id_len);
-    fresh.cert_id_len = req.cert_id_len;
-    fresh.der = api_blob_new(out, out_len);
-    fresh.this_update = a.this_update;
-    fresh.next_update = a.next_update;
-    fresh.refresh_at = a.this_update + (time_t)(o->validity_s / 2);
-    free(out);
     if (!req.has_nonce && issued) {
         cache_put(o, &fresh, epoch);
     }

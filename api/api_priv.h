@@ -123,6 +123,7 @@ enum wd_err api_ocsp_start(struct api *api,
 void api_ocsp_stop(struct api *api);
 void api_ocsp_forget(struct api *api, const char *serial);
 void api_ocsp_flush(struct api *api);
+void api_ocsp_refresh(struct api *api);
 void api_ocsp_post(struct api *api, const struct api_req *req,
                    struct api_resp *resp);
 void api_ocsp_get(struct api *api, const struct api_req *req, const char *b64,
