@@ -120,6 +120,7 @@ enum wd_err srv_file_read_secret(const char *dir, const char *name, size_t max,
 enum wd_err srv_dir_check(const char *dir);
 enum wd_err srv_file_wipe(const char *dir, const char *name);
 bool srv_file_exists(const char *dir, const char *name);
+void srv_secret_free(char *s); /* wipe (gnutls_memset) and free */
 enum wd_err srv_dir_sync(const char *dir);
 
 struct srv_init_opts {

@@ -70,6 +70,21 @@ out:
     return rc;
 }
 
+/* Open dir/name for reading, never through a symlink; -1 (logged). */
+static int
+open_read(const char *dir, const char *name, char *path, size_t pathsz)
+{
+    int fd;
+
+    join(dir, name, path, pathsz);
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        log_err("event=file_read_failed path=%s err=\"%s\"", path,
+                strerror(errno));
+    }
+    return fd;
+}
+
 /*
  * Read dir/name (or the path name when dir is NULL) whole, NUL-terminated,
  * at most max bytes. WD_E_IO if it is
@@ -83,11 +98,8 @@ srv_file_read(const char *dir, const char *name, size_t max, char **out,
     enum wd_err rc;
     int fd;
 
-    join(dir, name, path, sizeof(path));
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    fd = open_read(dir, name, path, sizeof(path));
     if (fd < 0) {
-        log_err("event=file_read_failed path=%s err=\"%s\"", path,
-                strerror(errno));
         return WD_E_IO;
     }
     rc = read_fd(fd, path, max, out, len);
@@ -111,11 +123,8 @@ srv_file_read_secret(const char *dir, const char *name, size_t max, char **out,
     enum wd_err rc;
     int fd;
 
-    join(dir, name, path, sizeof(path));
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    fd = open_read(dir, name, path, sizeof(path));
     if (fd < 0) {
-        log_err("event=file_read_failed path=%s err=\"%s\"", path,
-                strerror(errno));
         return WD_E_IO;
     }
     if (fstat(fd, &st) != 0) {
@@ -318,4 +327,14 @@ srv_file_replace(const char *dir, const char *name, const void *data,
         return WD_E_IO;
     }
     return srv_dir_sync(dir);
+}
+
+/* Wipe a NUL-terminated secret (key PEM, passphrase) and free it. */
+void
+srv_secret_free(char *s)
+{
+    if (s != NULL) {
+        gnutls_memset(s, 0, strlen(s));
+    }
+    free(s);
 }

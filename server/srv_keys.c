@@ -25,15 +25,6 @@
 /* The label the intermediate's key gets in a token. */
 #define TOKEN_LABEL "warden-intermediate"
 
-static void
-wipe_free(char *s)
-{
-    if (s != NULL) {
-        gnutls_memset(s, 0, strlen(s));
-    }
-    free(s);
-}
-
 /*
  * The passphrase (or PIN) warden.conf points at, without one trailing
  * newline, or NULL when none is configured. WD_E_CONFIG (logged) for an
@@ -76,7 +67,7 @@ passphrase_read(const char *dir, const struct srv_config *cfg, char **out)
     if (len == 0 || strlen(pass) != len) {
         log_err("event=passphrase_invalid reason=\"empty, or holds a NUL "
                 "byte\"");
-        wipe_free(pass);
+        srv_secret_free(pass);
         return WD_E_CONFIG;
     }
     *out = pass;
@@ -145,8 +136,8 @@ srv_ca_load(const char *dir, const struct srv_config *cfg,
                  token ? "pkcs11" : SRV_FILE_INTERMEDIATE_KEY,
                  !token && pass != NULL ? "yes" : "no");
     }
-    wipe_free(pass);
-    wipe_free(key);
+    srv_secret_free(pass);
+    srv_secret_free(key);
     free(root);
     free(inter);
     return rc;
@@ -219,9 +210,9 @@ key_import(const char *dir, const char *token_url, const char *module)
     }
 out:
     pki_ca_free(ca);
-    wipe_free(key_url);
-    wipe_free(pass);
-    wipe_free(key);
+    srv_secret_free(key_url);
+    srv_secret_free(pass);
+    srv_secret_free(key);
     srv_config_clear(&cfg);
     return rc;
 }

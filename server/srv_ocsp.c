@@ -15,15 +15,6 @@
 /* PEM files here are small; this bounds a corrupt one. */
 #define PEM_MAX_BYTES (64 * 1024)
 
-static void
-wipe_free(char *s)
-{
-    if (s != NULL) {
-        gnutls_memset(s, 0, strlen(s));
-    }
-    free(s);
-}
-
 /* Issue a new pair, record it in the inventory, replace the files. */
 static enum wd_err
 issue(const char *dir, const struct pki_ca *ca, struct store *st,
@@ -56,7 +47,7 @@ issue(const char *dir, const struct pki_ca *ca, struct store *st,
                  cert->serial, (long long)cert->not_after);
     }
 out:
-    wipe_free(key_pem);
+    srv_secret_free(key_pem);
     pki_cert_free(cert);
     return rc;
 }
@@ -111,6 +102,6 @@ srv_ocsp_responder_ensure(const char *dir, const struct pki_ca *ca,
 out:
     pki_ocsp_responder_free(r);
     free(cert_pem);
-    wipe_free(key_pem);
+    srv_secret_free(key_pem);
     return rc;
 }

@@ -35,10 +35,7 @@ static void
 ca_files_free(struct ca_files *f)
 {
     free(f->server_chain);
-    if (f->server_key != NULL) {
-        gnutls_memset(f->server_key, 0, strlen(f->server_key));
-    }
-    free(f->server_key);
+    srv_secret_free(f->server_key);
 }
 
 static enum wd_err
