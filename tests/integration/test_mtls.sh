@@ -53,7 +53,7 @@ out=$(wd_api . svc "https://$WD_API/api/v1/ca")
 expect_eq 200 "$(status_of "$out")" "a service may read /api/v1/ca"
 out=$(wd_api . svc "https://$WD_API/api/v1/certificates/$svc_serial")
 expect_eq 200 "$(status_of "$out")" "a service may read its own certificate"
-admin_serial=$(openssl x509 -in "$D/admin.crt" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f' | sed 's/^0*//')
+admin_serial=$(sqlite3 "$D/warden.db" "select serial from certificates where cn='admin'")
 out=$(wd_api . svc "https://$WD_API/api/v1/certificates/$admin_serial")
 expect_error "$out" 403 forbidden "a service may not read another certificate"
 out=$(wd_api . svc "https://$WD_API/api/v1/certificates")

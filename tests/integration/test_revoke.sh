@@ -196,7 +196,7 @@ sleep 0.3
 curl -sS "$PUB/root.crl" -o root.der
 text=$(openssl crl -inform DER -in root.der -noout -text -CAfile "$D/ca.crt" 2>&1)
 expect_match "verify OK" "$text" "the root's CRL verifies with the root"
-expect_match "Serial Number: $(tr 'a-f' 'A-F' <<<"$inter_serial")" "$text" "the root's CRL lists the intermediate"
+expect_match "Serial Number: 0*$(tr 'a-f' 'A-F' <<<"$inter_serial")" "$text" "the root's CRL lists the intermediate"
 expect_match "CA Compromise" "$text" "with its reason"
 curl -sS "$PUB/crls.pem" -o crls2.pem
 v=$(openssl verify -crl_check_all -CAfile "$D/ca.crt" -untrusted "$D/intermediate.crt" -CRLfile crls2.pem \
