@@ -193,6 +193,20 @@ cmd_serve(int argc, char **argv)
 int
 srv_cli_main(int argc, char **argv)
 {
+    static const struct {
+        const char *name;
+        int (*run)(int argc, char **argv); /* argv[0] is the command */
+    } commands[] = {
+        { "init", cmd_init },
+        { "serve", cmd_serve },
+        { "revoke", srv_cmd_revoke },
+        { "crl", srv_cmd_crl },
+        { "root-crl", srv_cmd_root_crl },
+        { "key-import", srv_cmd_key_import },
+        { "audit", srv_cmd_audit },
+    };
+    size_t i;
+
     if (argc < 2) {
         return usage(NULL);
     }
@@ -205,26 +219,10 @@ srv_cli_main(int argc, char **argv)
         fputs(usage_text, stdout);
         return 0;
     }
-    if (strcmp(argv[1], "init") == 0) {
-        return cmd_init(argc - 1, argv + 1);
-    }
-    if (strcmp(argv[1], "serve") == 0) {
-        return cmd_serve(argc - 1, argv + 1);
-    }
-    if (strcmp(argv[1], "revoke") == 0) {
-        return srv_cmd_revoke(argc - 1, argv + 1);
-    }
-    if (strcmp(argv[1], "audit") == 0) {
-        return srv_cmd_audit(argc - 1, argv + 1);
-    }
-    if (strcmp(argv[1], "crl") == 0) {
-        return srv_cmd_crl(argc - 1, argv + 1);
-    }
-    if (strcmp(argv[1], "key-import") == 0) {
-        return srv_cmd_key_import(argc - 1, argv + 1);
-    }
-    if (strcmp(argv[1], "root-crl") == 0) {
-        return srv_cmd_root_crl(argc - 1, argv + 1);
+    for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        if (strcmp(argv[1], commands[i].name) == 0) {
+            return commands[i].run(argc - 1, argv + 1);
+        }
     }
     return usage("unknown command");
 }
