@@ -4,9 +4,7 @@
  * serial (whole, or the few columns OCSP reads), revoke one with its audit
  * event and counter, list a page newest first. A page is keyset paginated
  * on id (id < cursor, never OFFSET), filtered by status against the
- * caller's clock, and searched through the trigram index certificates_fts
- * when the term is long enough for it. Each listing's SQL is glued from
- * fixed fragments, every value bound, and prepared once per connection.
+ * caller's clock (the listing itself is in store_cert_list.c).
  */
 #include "store_priv.h"
 
@@ -18,20 +16,13 @@
 #include "../server/base/parse.h"
 #include "../server/base/xmalloc.h"
 
-/* Column order read by row_read; c is the row's table alias. id first, as
- * store_page_collect pages on column 0. */
-#define CERT_COLUMNS                                                           \
-    "c.id, c.serial, c.der, c.subject, c.cn, c.sans, c.key_type, c.profile,"   \
-    " c.requester, c.fingerprint, c.not_before, c.not_after, c.issued_at,"     \
-    " c.revoked_at, c.revoke_reason"
-
 static const char sql_insert[] =
     "INSERT INTO certificates (serial, der, subject, cn, sans, key_type,"
     " profile, requester, fingerprint, not_before, not_after, issued_at)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
 
 static const char sql_get[] =
-    "SELECT " CERT_COLUMNS " FROM certificates c WHERE c.serial = ?1";
+    "SELECT " STORE_CERT_COLUMNS " FROM certificates c WHERE c.serial = ?1";
 
 /* Only a live row changes: revoking twice leaves the first revocation. */
 static const char sql_revoke[] =
@@ -65,64 +56,9 @@ static const char *const reason_names[] = {
 #define AUDIT_WORD_MAX 64
 #define AUDIT_DETAIL_MAX 1024
 
-/*
- * A listing is one statement in two steps. The inner SELECT finds the
- * page's ids (alias s) through narrow indexes only: certificates_status
- * holds id, revoked_at and not_after in id order, so skipping rows that
- * fail a filter never reads their DER. The outer SELECT (alias c) then
- * reads the page's rows whole. At a million rows of about 1 KiB each this
- * is the difference between reading megabytes and gigabytes.
- */
-
-/* Status filters on s; :now and :soon are bound. */
-enum filter {
-    FILTER_NONE,
-    FILTER_VALID,
-    FILTER_EXPIRED,
-    FILTER_REVOKED,
-    FILTER_EXPIRING,
-    FILTER__COUNT
-};
-
-static const char *const filter_sql[FILTER__COUNT] = {
-    [FILTER_NONE] = "",
-    [FILTER_VALID] = " AND s.revoked_at IS NULL AND s.not_after > :now",
-    [FILTER_EXPIRED] = " AND s.revoked_at IS NULL AND s.not_after <= :now",
-    [FILTER_REVOKED] = " AND s.revoked_at IS NOT NULL",
-    [FILTER_EXPIRING] = " AND s.revoked_at IS NULL AND s.not_after > :now"
-                        " AND s.not_after <= :soon",
-};
-
-/* How a listing searches; :q is bound to a term made by search_term. */
-enum search { SEARCH_NONE, SEARCH_FTS, SEARCH_LIKE, SEARCH__COUNT };
-
-/* The inner SELECT up to its status filter. The FTS5 variant walks the
- * trigram index newest first (it honours ORDER BY rowid DESC and rowid <
- * :cursor), so a term matching every row still stops after one page. */
-static const char *const search_sql[SEARCH__COUNT] = {
-    [SEARCH_NONE] = "SELECT s.id FROM certificates s WHERE s.id < :cursor",
-    [SEARCH_FTS] = "SELECT f.rowid FROM certificates_fts f"
-                   " JOIN certificates s INDEXED BY certificates_status"
-                   " ON s.id = f.rowid"
-                   " WHERE certificates_fts MATCH :q AND f.rowid < :cursor",
-    [SEARCH_LIKE] = "SELECT s.id FROM certificates s WHERE s.id < :cursor"
-                    " AND (s.cn LIKE :q ESCAPE '\\'"
-                    " OR s.sans LIKE :q ESCAPE '\\'"
-                    " OR s.serial LIKE :q ESCAPE '\\')",
-};
-
-static const char *const order_sql[SEARCH__COUNT] = {
-    [SEARCH_NONE] = " ORDER BY s.id DESC",
-    [SEARCH_FTS] = " ORDER BY f.rowid DESC",
-    [SEARCH_LIKE] = " ORDER BY s.id DESC",
-};
-
-_Static_assert((FILTER__COUNT * SEARCH__COUNT) == STORE_LIST_VARIANTS,
-               "store_priv.h reserves one statement slot per variant");
-
 /* Frees what c owns, not c itself. */
-static void
-cert_clear(struct store_cert *c)
+void
+store_cert_clear(struct store_cert *c)
 {
     free(c->der);
     free(c->subject);
@@ -141,27 +77,8 @@ store_cert_free(struct store_cert *c)
     if (c == NULL) {
         return;
     }
-    cert_clear(c);
+    store_cert_clear(c);
     free(c);
-}
-
-/* Free the items of l and empty it; accepts NULL. l itself is the
- * caller's. */
-void
-store_cert_list_free(struct store_cert_list *l)
-{
-    size_t i;
-
-    if (l == NULL) {
-        return;
-    }
-    for (i = 0; i < l->n; i++) {
-        cert_clear(&l->items[i]);
-    }
-    free(l->items);
-    l->items = NULL;
-    l->n = 0;
-    l->next_cursor = 0;
 }
 
 /* Everything a row needs is there: a missing field is a caller's bug. */
@@ -323,10 +240,10 @@ malformed(int64_t id)
     return WD_E_INTERNAL;
 }
 
-/* Fills c from the current row of s (CERT_COLUMNS order). On failure c may
- * be partly filled: the caller clears it. */
-static enum wd_err
-row_read(sqlite3_stmt *s, struct store_cert *c)
+/* Fills c from the current row of s (STORE_CERT_COLUMNS order). On failure c
+ * may be partly filled: the caller clears it. */
+enum wd_err
+store_cert_row_read(sqlite3_stmt *s, struct store_cert *c)
 {
     const unsigned char *serial;
     const void *der;
@@ -413,7 +330,7 @@ row_get(struct store_conn *conn, const char *serial, struct store_cert **out)
         goto out;
     }
     c = xcalloc(1, sizeof(*c));
-    err = row_read(s, c);
+    err = store_cert_row_read(s, c);
     if (err != WD_OK) {
         goto out;
     }
@@ -623,230 +540,5 @@ store_cert_revoke(struct store *st, const char *serial, int reason, int64_t at,
 out:
     store_cert_free(c);
     store_write_close(st, conn);
-    return err;
-}
-
-/* row_read and cert_clear on store_page_collect's untyped items. */
-static enum wd_err
-item_read(sqlite3_stmt *s, void *item)
-{
-    return row_read(s, item);
-}
-
-static void
-item_clear(void *item)
-{
-    cert_clear(item);
-}
-
-/* A listing's rows, for store_page_collect. */
-static const struct store_page_rows cert_rows = {
-    sizeof(struct store_cert),
-    item_read,
-    item_clear,
-    "cert_list",
-};
-
-static enum wd_err
-query_check(const struct store_query *q)
-{
-    if (q->limit < 1 || q->limit > WD_LIST_LIMIT_MAX) {
-        return WD_E_BAD_QUERY;
-    }
-    if (q->cursor < 0) {
-        return WD_E_BAD_CURSOR;
-    }
-    if ((unsigned)q->status > STORE_STATUS_EXPIRING || q->expiring_within < 0) {
-        return WD_E_BAD_QUERY;
-    }
-    if (q->q != NULL && strlen(q->q) > WD_MAX_QUERY_TERM) {
-        return WD_E_BAD_QUERY;
-    }
-    return WD_OK;
-}
-
-/* An expiry window with ANY or VALID means "valid and expiring in it". */
-static enum filter
-filter_pick(const struct store_query *q)
-{
-    switch (q->status) {
-    case STORE_STATUS_VALID:
-        return q->expiring_within > 0 ? FILTER_EXPIRING : FILTER_VALID;
-    case STORE_STATUS_EXPIRED:
-        return FILTER_EXPIRED;
-    case STORE_STATUS_REVOKED:
-        return FILTER_REVOKED;
-    case STORE_STATUS_EXPIRING:
-        return FILTER_EXPIRING;
-    case STORE_STATUS_ANY:
-    default:
-        return q->expiring_within > 0 ? FILTER_EXPIRING : FILTER_NONE;
-    }
-}
-
-/* Trigrams need a term of three characters, not bytes: count UTF-8 lead
- * bytes. Shorter terms scan the table with LIKE. */
-static enum search
-search_pick(const char *term)
-{
-    size_t chars = 0;
-    size_t i;
-
-    if (term == NULL || term[0] == '\0') {
-        return SEARCH_NONE;
-    }
-    for (i = 0; term[i] != '\0'; i++) {
-        if (((unsigned char)term[i] & 0xc0) != 0x80) {
-            chars++;
-        }
-    }
-    return chars >= 3 ? SEARCH_FTS : SEARCH_LIKE;
-}
-
-/*
- * The value bound to :q, so the user's term is only ever literal text. For
- * FTS5, one string literal ("..." with " doubled): a phrase of trigrams,
- * which matches a case-insensitive substring. For LIKE, %term% with \, %
- * and _ escaped by \. Caller frees.
- */
-static char *
-search_term(const char *term, enum search how)
-{
-    size_t len = strlen(term);
-    char *out = xmalloc(2 * len + 3);
-    size_t o = 0;
-    size_t i;
-
-    out[o++] = how == SEARCH_FTS ? '"' : '%';
-    for (i = 0; i < len; i++) {
-        if (how == SEARCH_FTS && term[i] == '"') {
-            out[o++] = '"';
-        } else if (how == SEARCH_LIKE &&
-                   (term[i] == '\\' || term[i] == '%' || term[i] == '_')) {
-            out[o++] = '\\';
-        }
-        out[o++] = term[i];
-    }
-    out[o++] = how == SEARCH_FTS ? '"' : '%';
-    out[o] = '\0';
-    return out;
-}
-
-static enum wd_err
-list_stmt(struct store_conn *conn, enum filter f, enum search how,
-          sqlite3_stmt **out)
-{
-    char sql[1024];
-    enum store_stmt slot =
-        (enum store_stmt)(STORE_STMT_CERT_LIST + f * SEARCH__COUNT + how);
-    int n;
-
-    if (conn->stmts[slot] != NULL) {
-        *out = conn->stmts[slot];
-        return WD_OK;
-    }
-    /* fixed fragments only: no value of the query is in the text */
-    n = snprintf(sql, sizeof(sql),
-                 "SELECT " CERT_COLUMNS " FROM certificates c WHERE c.id IN"
-                 " (%s%s%s LIMIT :limit) ORDER BY c.id DESC",
-                 search_sql[how], filter_sql[f], order_sql[how]);
-    if (n < 0 || (size_t)n >= sizeof(sql)) {
-        log_err("event=store_bug op=cert_list error=\"SQL too long\"");
-        return WD_E_INTERNAL;
-    }
-    return store_stmt_get(conn, slot, sql, out);
-}
-
-/* Binds name if this variant of the statement has it. */
-static int
-bind_int(sqlite3_stmt *s, const char *name, int64_t v)
-{
-    int i = sqlite3_bind_parameter_index(s, name);
-
-    return i == 0 ? SQLITE_OK : sqlite3_bind_int64(s, i, v);
-}
-
-static int
-list_bind(sqlite3_stmt *s, const struct store_query *q, const char *term)
-{
-    int64_t soon = q->now > INT64_MAX - q->expiring_within
-                       ? INT64_MAX
-                       : q->now + q->expiring_within;
-    int rc;
-
-    rc = bind_int(s, ":cursor", q->cursor == 0 ? INT64_MAX : q->cursor);
-    if (rc == SQLITE_OK) {
-        rc = bind_int(s, ":now", q->now);
-    }
-    if (rc == SQLITE_OK) {
-        rc = bind_int(s, ":soon", soon);
-    }
-    if (rc == SQLITE_OK) {
-        /* one more than asked: its presence says a next page exists */
-        rc = bind_int(s, ":limit", (int64_t)q->limit + 1);
-    }
-    if (rc == SQLITE_OK && term != NULL) {
-        rc = sqlite3_bind_text(s, sqlite3_bind_parameter_index(s, ":q"), term,
-                               -1, SQLITE_STATIC);
-    }
-    return rc;
-}
-
-/*
- * A page of the inventory matching q, newest first: at most q->limit rows
- * with id below q->cursor (0 = from the newest). out->next_cursor is the id
- * of the last row when more rows match, else 0. Status semantics are in
- * store.h; q->expiring_within > 0 with STORE_STATUS_ANY or VALID selects
- * the EXPIRING rows, and EXPIRED and REVOKED ignore it. WD_E_BAD_QUERY for
- * a limit outside 1..WD_LIST_LIMIT_MAX, an unknown status, a negative
- * window or an overlong term; WD_E_BAD_CURSOR for a negative cursor. *out
- * is reset first and filled only on success; the caller frees it with
- * store_cert_list_free.
- */
-enum wd_err
-store_cert_list(struct store *st, const struct store_query *q,
-                struct store_cert_list *out)
-{
-    struct store_conn *conn = NULL;
-    sqlite3_stmt *s = NULL;
-    void *items = NULL;
-    char *term = NULL;
-    enum search how;
-    enum wd_err err;
-    int rc;
-
-    if (st == NULL || q == NULL || out == NULL) {
-        log_err("event=store_bug op=cert_list error=\"missing argument\"");
-        return WD_E_INTERNAL;
-    }
-    memset(out, 0, sizeof(*out));
-    err = query_check(q);
-    if (err != WD_OK) {
-        goto out;
-    }
-    how = search_pick(q->q);
-    if (how != SEARCH_NONE) {
-        term = search_term(q->q, how);
-    }
-    err = store_conn_borrow(st, &conn);
-    if (err != WD_OK) {
-        goto out;
-    }
-    err = list_stmt(conn, filter_pick(q), how, &s);
-    if (err != WD_OK) {
-        goto out;
-    }
-    rc = list_bind(s, q, term);
-    if (rc != SQLITE_OK) {
-        err = store_sql_err(conn->db, rc, "cert_list");
-        goto out;
-    }
-    err = store_page_collect(conn, s, q->limit, &cert_rows, &items, &out->n,
-                             &out->next_cursor);
-    out->items = items; /* NULL unless it succeeded */
-out:
-    free(term);
-    store_stmt_done(s);
-    store_conn_return(st, conn);
     return err;
 }

@@ -130,6 +130,21 @@ enum wd_err store_audit_insert(struct store_conn *conn,
  */
 enum wd_err store_audit_chain_backfill(sqlite3 *db);
 
+/* The certificates columns store_cert_row_read reads, in its order; c is
+ * the row's table alias. id first, as store_page_collect pages on column
+ * 0. */
+#define STORE_CERT_COLUMNS                                                     \
+    "c.id, c.serial, c.der, c.subject, c.cn, c.sans, c.key_type, c.profile,"   \
+    " c.requester, c.fingerprint, c.not_before, c.not_after, c.issued_at,"     \
+    " c.revoked_at, c.revoke_reason"
+
+/* Fills c from the current row of s (STORE_CERT_COLUMNS order); on failure
+ * c may hold part of a row, for store_cert_clear (store_cert.c). */
+enum wd_err store_cert_row_read(sqlite3_stmt *s, struct store_cert *c);
+
+/* Frees what c owns, not c itself (store_cert.c). */
+void store_cert_clear(struct store_cert *c);
+
 /*
  * Adds one to the counter name in the meta table (creating it at 1) on
  * conn, inside the caller's write transaction, and reads the new value
