@@ -71,25 +71,58 @@ enum store_status {
     STORE_STATUS_EXPIRING, /* valid and not_after <= now + expiring_within */
 };
 
+/* The order of a listing; each is a keyset on a unique key, so pages
+ * neither skip nor repeat rows however deep they go. */
+enum store_sort {
+    STORE_SORT_ISSUED,  /* newest first: id descending */
+    STORE_SORT_EXPIRES, /* soonest not_after first, then id ascending */
+};
+
 struct store_query {
     enum store_status status;
     const char *q;           /* substring of CN, SAN or serial; NULL = any */
     int64_t now;             /* seconds, UTC */
     int64_t expiring_within; /* seconds; with EXPIRING, or alone to filter */
-    unsigned limit;          /* 1..WD_LIST_LIMIT_MAX */
-    int64_t cursor;          /* 0 = from the newest; else ids below it */
+    int64_t expires_after;   /* not_after > this; 0 = no bound */
+    int64_t expires_before;  /* not_after <= this; 0 = no bound */
+    enum store_sort sort;
+    unsigned limit; /* 1..WD_LIST_LIMIT_MAX */
+    /* 0 = the first page. ISSUED: ids below cursor. EXPIRES: rows after
+     * (cursor_not_after, cursor) in (not_after, id) order. */
+    int64_t cursor;
+    int64_t cursor_not_after;
 };
 
 struct store_cert_list {
-    struct store_cert *items; /* newest first */
+    struct store_cert *items; /* in the query's order */
     size_t n;
-    int64_t next_cursor; /* 0 when this is the last page */
+    int64_t next_cursor;           /* id of the last item; 0 on the last page */
+    int64_t next_cursor_not_after; /* its not_after, for STORE_SORT_EXPIRES */
 };
 
-/* A page of the inventory, newest first (keyset on id: no OFFSET). */
+/* A page of the inventory in q's order (a keyset: no OFFSET). */
 enum wd_err store_cert_list(struct store *st, const struct store_query *q,
                             struct store_cert_list *out);
 void store_cert_list_free(struct store_cert_list *l);
+
+/* Weeks ahead that store_cert_stats_get counts expiries for. */
+#define STORE_STATS_WEEKS 13
+
+/* The inventory's counts at one instant. */
+struct store_cert_stats {
+    int64_t total;
+    int64_t valid;    /* not revoked, not expired (expiring included) */
+    int64_t expiring; /* valid, not_after within the window */
+    int64_t expired;  /* not revoked, not_after passed */
+    int64_t revoked;
+    /* weeks[i]: not revoked, now + i weeks < not_after <= now + i+1 weeks */
+    int64_t weeks[STORE_STATS_WEEKS];
+};
+
+/* Counts per status and expiries per week ahead, from one snapshot. */
+enum wd_err store_cert_stats_get(struct store *st, int64_t now,
+                                 int64_t expiring_window,
+                                 struct store_cert_stats *out);
 
 /* An audit event: who did what to which serial, and how it ended. */
 struct store_audit_event {

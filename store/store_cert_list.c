@@ -1,7 +1,8 @@
 /*
- * The inventory's listing: a page of certificates, newest first, keyset
- * paginated on id (id < cursor, never OFFSET), filtered by status against
- * the caller's clock, and searched through the trigram index
+ * The inventory's listing: a page of certificates, newest first or
+ * soonest to expire first, keyset paginated (id < cursor, or (not_after,
+ * id) after the cursor's; never OFFSET), filtered by status against the
+ * caller's clock and by an expiry range, and searched through the trigram index
  * certificates_fts when the term is long enough for it. Each listing's SQL
  * is glued from fixed fragments, every value bound, and prepared once per
  * connection.
@@ -46,29 +47,77 @@ static const char *const filter_sql[FILTER__COUNT] = {
 /* How a listing searches; :q is bound to a term made by search_term. */
 enum search { SEARCH_NONE, SEARCH_FTS, SEARCH_LIKE, SEARCH__COUNT };
 
-/* The inner SELECT up to its status filter. The FTS5 variant walks the
- * trigram index newest first (it honours ORDER BY rowid DESC and rowid <
- * :cursor), so a term matching every row still stops after one page. */
-static const char *const search_sql[SEARCH__COUNT] = {
-    [SEARCH_NONE] = "SELECT s.id FROM certificates s WHERE s.id < :cursor",
-    [SEARCH_FTS] = "SELECT f.rowid FROM certificates_fts f"
-                   " JOIN certificates s INDEXED BY certificates_status"
-                   " ON s.id = f.rowid"
-                   " WHERE certificates_fts MATCH :q AND f.rowid < :cursor",
-    [SEARCH_LIKE] = "SELECT s.id FROM certificates s WHERE s.id < :cursor"
-                    " AND (s.cn LIKE :q ESCAPE '\\'"
-                    " OR s.sans LIKE :q ESCAPE '\\'"
-                    " OR s.serial LIKE :q ESCAPE '\\')",
+#define SORT__COUNT 2 /* enum store_sort */
+
+/*
+ * The inner SELECT up to its status filter, per order. Newest first, the
+ * FTS5 variant walks the trigram index backwards (it honours ORDER BY
+ * rowid DESC and rowid < :cursor), so a term matching every row still
+ * stops after one page. By expiry, the keyset is the row value (not_after,
+ * id) and certificates_expiry holds exactly that order, with revoked_at
+ * for the status filters; a search by expiry sorts its matches.
+ */
+static const char *const search_sql[SORT__COUNT][SEARCH__COUNT] = {
+    [STORE_SORT_ISSUED] = {
+        [SEARCH_NONE] = "SELECT s.id FROM certificates s WHERE s.id < :cursor",
+        [SEARCH_FTS] = "SELECT f.rowid FROM certificates_fts f"
+                       " JOIN certificates s INDEXED BY certificates_status"
+                       " ON s.id = f.rowid"
+                       " WHERE certificates_fts MATCH :q"
+                       " AND f.rowid < :cursor",
+        [SEARCH_LIKE] = "SELECT s.id FROM certificates s WHERE s.id < :cursor"
+                        " AND (s.cn LIKE :q ESCAPE '\\'"
+                        " OR s.sans LIKE :q ESCAPE '\\'"
+                        " OR s.serial LIKE :q ESCAPE '\\')",
+    },
+    [STORE_SORT_EXPIRES] = {
+        [SEARCH_NONE] = "SELECT s.id FROM certificates s"
+                        " INDEXED BY certificates_expiry"
+                        " WHERE (s.not_after, s.id) > (:cna, :cursor)",
+        [SEARCH_FTS] = "SELECT f.rowid FROM certificates_fts f"
+                       " JOIN certificates s INDEXED BY certificates_status"
+                       " ON s.id = f.rowid"
+                       " WHERE certificates_fts MATCH :q"
+                       " AND (s.not_after, s.id) > (:cna, :cursor)",
+        [SEARCH_LIKE] = "SELECT s.id FROM certificates s"
+                        " INDEXED BY certificates_expiry"
+                        " WHERE (s.not_after, s.id) > (:cna, :cursor)"
+                        " AND (s.cn LIKE :q ESCAPE '\\'"
+                        " OR s.sans LIKE :q ESCAPE '\\'"
+                        " OR s.serial LIKE :q ESCAPE '\\')",
+    },
 };
 
-static const char *const order_sql[SEARCH__COUNT] = {
-    [SEARCH_NONE] = " ORDER BY s.id DESC",
-    [SEARCH_FTS] = " ORDER BY f.rowid DESC",
-    [SEARCH_LIKE] = " ORDER BY s.id DESC",
+static const char *const order_sql[SORT__COUNT][SEARCH__COUNT] = {
+    [STORE_SORT_ISSUED] = {
+        [SEARCH_NONE] = " ORDER BY s.id DESC",
+        [SEARCH_FTS] = " ORDER BY f.rowid DESC",
+        [SEARCH_LIKE] = " ORDER BY s.id DESC",
+    },
+    [STORE_SORT_EXPIRES] = {
+        [SEARCH_NONE] = " ORDER BY s.not_after, s.id",
+        [SEARCH_FTS] = " ORDER BY s.not_after, s.id",
+        [SEARCH_LIKE] = " ORDER BY s.not_after, s.id",
+    },
 };
 
-_Static_assert((FILTER__COUNT * SEARCH__COUNT) == STORE_LIST_VARIANTS,
+/* The outer SELECT's order, the same as the inner one's. */
+static const char *const outer_order_sql[SORT__COUNT] = {
+    [STORE_SORT_ISSUED] = "c.id DESC",
+    [STORE_SORT_EXPIRES] = "c.not_after, c.id",
+};
+
+/* An expiry range, when the query has either bound; :after and :before
+ * are bound, the missing one to the widest value. */
+static const char *const range_sql[2] = {
+    "",
+    " AND s.not_after > :after AND s.not_after <= :before",
+};
+
+_Static_assert((FILTER__COUNT * SEARCH__COUNT * SORT__COUNT * 2) ==
+                   STORE_LIST_VARIANTS,
                "store_priv.h reserves one statement slot per variant");
+
 /* Free the items of l and empty it; accepts NULL. l itself is the
  * caller's. */
 void
@@ -118,7 +167,9 @@ query_check(const struct store_query *q)
     if (q->cursor < 0) {
         return WD_E_BAD_CURSOR;
     }
-    if ((unsigned)q->status > STORE_STATUS_EXPIRING || q->expiring_within < 0) {
+    if ((unsigned)q->status > STORE_STATUS_EXPIRING || q->expiring_within < 0 ||
+        (unsigned)q->sort >= SORT__COUNT || q->expires_after < 0 ||
+        q->expires_before < 0) {
         return WD_E_BAD_QUERY;
     }
     if (q->q != NULL && strlen(q->q) > WD_MAX_QUERY_TERM) {
@@ -194,13 +245,21 @@ search_term(const char *term, enum search how)
     return out;
 }
 
+static bool
+has_range(const struct store_query *q)
+{
+    return q->expires_after > 0 || q->expires_before > 0;
+}
+
 static enum wd_err
-list_stmt(struct store_conn *conn, enum filter f, enum search how,
-          sqlite3_stmt **out)
+list_stmt(struct store_conn *conn, const struct store_query *q, enum filter f,
+          enum search how, sqlite3_stmt **out)
 {
     char sql[1024];
-    enum store_stmt slot =
-        (enum store_stmt)(STORE_STMT_CERT_LIST + f * SEARCH__COUNT + how);
+    int range = has_range(q) ? 1 : 0;
+    enum store_stmt slot = (enum store_stmt)(
+        STORE_STMT_CERT_LIST +
+        ((f * SEARCH__COUNT + how) * SORT__COUNT + q->sort) * 2 + range);
     int n;
 
     if (conn->stmts[slot] != NULL) {
@@ -211,8 +270,9 @@ list_stmt(struct store_conn *conn, enum filter f, enum search how,
     n = snprintf(sql, sizeof(sql),
                  "SELECT " STORE_CERT_COLUMNS
                  " FROM certificates c WHERE c.id IN"
-                 " (%s%s%s LIMIT :limit) ORDER BY c.id DESC",
-                 search_sql[how], filter_sql[f], order_sql[how]);
+                 " (%s%s%s%s LIMIT :limit) ORDER BY %s",
+                 search_sql[q->sort][how], filter_sql[f], range_sql[range],
+                 order_sql[q->sort][how], outer_order_sql[q->sort]);
     if (n < 0 || (size_t)n >= sizeof(sql)) {
         log_err("event=store_bug op=cert_list error=\"SQL too long\"");
         return WD_E_INTERNAL;
@@ -229,20 +289,63 @@ bind_int(sqlite3_stmt *s, const char *name, int64_t v)
     return i == 0 ? SQLITE_OK : sqlite3_bind_int64(s, i, v);
 }
 
+/*
+ * Where an expiry-ordered page starts: after the cursor row, and never
+ * before the first not_after the filters allow (not_after > floor is
+ * (not_after, id) > (floor, INT64_MAX)), so the index walk skips the
+ * expired rows a VALID page would only filter out.
+ */
+static void
+expires_start(const struct store_query *q, enum filter f, int64_t *key,
+              int64_t *id)
+{
+    int64_t floor = INT64_MIN;
+
+    *key = q->cursor == 0 ? INT64_MIN : q->cursor_not_after;
+    *id = q->cursor == 0 ? INT64_MIN : q->cursor;
+    if (f == FILTER_VALID || f == FILTER_EXPIRING) {
+        floor = q->now;
+    }
+    if (q->expires_after > floor) {
+        floor = q->expires_after;
+    }
+    if (*key < floor || (*key == floor && *id < INT64_MAX)) {
+        *key = floor;
+        *id = INT64_MAX;
+    }
+}
+
 static int
-list_bind(sqlite3_stmt *s, const struct store_query *q, const char *term)
+list_bind(sqlite3_stmt *s, const struct store_query *q, enum filter f,
+          const char *term)
 {
     int64_t soon = q->now > INT64_MAX - q->expiring_within
                        ? INT64_MAX
                        : q->now + q->expiring_within;
+    int64_t key = 0;
+    int64_t id = q->cursor == 0 ? INT64_MAX : q->cursor;
     int rc;
 
-    rc = bind_int(s, ":cursor", q->cursor == 0 ? INT64_MAX : q->cursor);
+    if (q->sort == STORE_SORT_EXPIRES) {
+        expires_start(q, f, &key, &id);
+    }
+    rc = bind_int(s, ":cursor", id);
+    if (rc == SQLITE_OK) {
+        rc = bind_int(s, ":cna", key);
+    }
     if (rc == SQLITE_OK) {
         rc = bind_int(s, ":now", q->now);
     }
     if (rc == SQLITE_OK) {
         rc = bind_int(s, ":soon", soon);
+    }
+    if (rc == SQLITE_OK) {
+        rc = bind_int(s, ":after",
+                      q->expires_after > 0 ? q->expires_after : INT64_MIN);
+    }
+    if (rc == SQLITE_OK) {
+        rc = bind_int(s, ":before",
+                      q->expires_before > 0 ? q->expires_before : INT64_MAX);
     }
     if (rc == SQLITE_OK) {
         /* one more than asked: its presence says a next page exists */
@@ -256,13 +359,15 @@ list_bind(sqlite3_stmt *s, const struct store_query *q, const char *term)
 }
 
 /*
- * A page of the inventory matching q, newest first: at most q->limit rows
- * with id below q->cursor (0 = from the newest). out->next_cursor is the id
- * of the last row when more rows match, else 0. Status semantics are in
- * store.h; q->expiring_within > 0 with STORE_STATUS_ANY or VALID selects
- * the EXPIRING rows, and EXPIRED and REVOKED ignore it. WD_E_BAD_QUERY for
- * a limit outside 1..WD_LIST_LIMIT_MAX, an unknown status, a negative
- * window or an overlong term; WD_E_BAD_CURSOR for a negative cursor. *out
+ * A page of the inventory matching q, in q->sort's order: at most
+ * q->limit rows after the cursor (store.h; 0 = the first page).
+ * out->next_cursor (and next_cursor_not_after) name the last row when more
+ * rows match, else 0. Status semantics are in store.h; q->expiring_within
+ * > 0 with STORE_STATUS_ANY or VALID selects the EXPIRING rows, and
+ * EXPIRED and REVOKED ignore it; expires_after and expires_before bound
+ * not_after whatever the status. WD_E_BAD_QUERY for a limit outside
+ * 1..WD_LIST_LIMIT_MAX, an unknown status or sort, a negative window or
+ * bound, or an overlong term; WD_E_BAD_CURSOR for a negative cursor. *out
  * is reset first and filled only on success; the caller frees it with
  * store_cert_list_free.
  */
@@ -275,6 +380,7 @@ store_cert_list(struct store *st, const struct store_query *q,
     void *items = NULL;
     char *term = NULL;
     enum search how;
+    enum filter f;
     enum wd_err err;
     int rc;
 
@@ -295,11 +401,12 @@ store_cert_list(struct store *st, const struct store_query *q,
     if (err != WD_OK) {
         goto out;
     }
-    err = list_stmt(conn, filter_pick(q), how, &s);
+    f = filter_pick(q);
+    err = list_stmt(conn, q, f, how, &s);
     if (err != WD_OK) {
         goto out;
     }
-    rc = list_bind(s, q, term);
+    rc = list_bind(s, q, f, term);
     if (rc != SQLITE_OK) {
         err = store_sql_err(conn->db, rc, "cert_list");
         goto out;
@@ -307,6 +414,9 @@ store_cert_list(struct store *st, const struct store_query *q,
     err = store_page_collect(conn, s, q->limit, &cert_rows, &items, &out->n,
                              &out->next_cursor);
     out->items = items; /* NULL unless it succeeded */
+    if (err == WD_OK && out->next_cursor != 0) {
+        out->next_cursor_not_after = out->items[out->n - 1].not_after;
+    }
 out:
     free(term);
     store_stmt_done(s);

@@ -101,6 +101,15 @@ static const char *const migrations[] = {
      * transaction (migration_steps) */
     "ALTER TABLE audit ADD COLUMN prev_hash TEXT;"
     "ALTER TABLE audit ADD COLUMN hash TEXT;",
+
+    /* 5: the inventory by expiry (store_cert_list.c) and its counts
+     * (store_cert_stats.c). (not_after, id) is the keyset of an
+     * expiry-ordered page and revoked_at what its status filter reads, so
+     * a page and a count are one index range with no row lookups. It
+     * replaces certificates_not_after, whose leading column it shares */
+    "CREATE INDEX certificates_expiry"
+    " ON certificates (not_after, id, revoked_at);"
+    "DROP INDEX certificates_not_after;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -108,8 +117,9 @@ static const char *const migrations[] = {
 /* Work SQL cannot do, run after migrations[i] in its transaction; NULL for
  * a migration that is SQL alone. */
 static enum wd_err (*const migration_steps[])(sqlite3 *db) = {
-    NULL, NULL, NULL,
-    store_audit_chain_backfill, /* 4: chain the events already stored */
+    NULL, NULL,
+    NULL, store_audit_chain_backfill, /* 4: chain the events already stored */
+    NULL,
 };
 
 _Static_assert(sizeof(migration_steps) / sizeof(migration_steps[0]) ==

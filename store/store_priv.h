@@ -16,8 +16,9 @@
 
 #include "store.h"
 
-/* Listing variants: 5 status filters times 3 ways to search (store_cert.c). */
-#define STORE_LIST_VARIANTS 15
+/* Listing variants: 5 status filters, 3 ways to search, 2 orders, with
+ * or without an expiry range (store_cert_list.c). */
+#define STORE_LIST_VARIANTS 60
 
 /* Audit listing variants: serial, actor and action each filtered or not
  * (store_audit.c). */
@@ -41,6 +42,11 @@ enum store_stmt {
     STORE_STMT_AUDIT_COUNT_SERIAL,
     STORE_STMT_COUNTER_BUMP,
     STORE_STMT_COUNTER_GET,
+    STORE_STMT_STATS_TOTAL,
+    STORE_STMT_STATS_REVOKED,
+    STORE_STMT_STATS_EXPIRED,
+    STORE_STMT_STATS_EXPIRING,
+    STORE_STMT_STATS_WEEKS,
     STORE_STMT_CERT_LIST, /* first of STORE_LIST_VARIANTS slots */
     /* first of STORE_AUDIT_LIST_VARIANTS slots */
     STORE_STMT_AUDIT_LIST = STORE_STMT_CERT_LIST + STORE_LIST_VARIANTS,

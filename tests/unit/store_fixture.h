@@ -53,4 +53,10 @@ int64_t store_fixture_raw_int(sqlite3 *db, const char *sql);
 /* Seconds on CLOCK_MONOTONIC since *t0, taken from the same clock. */
 double store_fixture_seconds_since(const struct timespec *t0);
 
+/* SQL that takes today's schema back to before migration 5, for tests
+ * that build an older database from a current one. */
+#define STORE_FIXTURE_UNDO_5                                                   \
+    "DROP INDEX certificates_expiry;"                                          \
+    "CREATE INDEX certificates_not_after ON certificates (not_after);"
+
 #endif

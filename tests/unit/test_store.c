@@ -173,10 +173,11 @@ test_store_open_migrates_a_version_1_database_to_version_2(void **state)
     int revoked = 0;
     sqlite3 *db;
 
-    assert_int_equal(store_schema_version(), 4);
+    assert_int_equal(store_schema_version(), 5);
     /* version 1 is today's schema without the indexes of migrations 2 and
-     * 3 and the hash chain's columns of migration 4 (test_store_audit.c
-     * checks migration 3, test_store_audit_chain.c migration 4) */
+     * 3, the hash chain's columns of migration 4 and the index swap of
+     * migration 5 (test_store_audit.c checks migration 3,
+     * test_store_audit_chain.c migration 4) */
     assert_wd_err(store_open(f->path, &f->st), WD_OK);
     cert_fill(&c, "0a", "a.example.com");
     assert_wd_err(store_cert_insert(f->st, &c, "admin"), WD_OK);
@@ -185,26 +186,35 @@ test_store_open_migrates_a_version_1_database_to_version_2(void **state)
     store_close(f->st);
     f->st = NULL;
     db = store_fixture_raw_open(f);
-    assert_int_equal(sqlite3_exec(db,
-                                  "DROP INDEX certificates_revoked_serial;"
-                                  "DROP INDEX audit_actor;"
-                                  "DROP INDEX audit_action;"
-                                  "DROP INDEX audit_actor_action;"
-                                  "ALTER TABLE audit DROP COLUMN hash;"
-                                  "ALTER TABLE audit DROP COLUMN prev_hash;"
-                                  "UPDATE certificates SET revoked_at = 5,"
-                                  " revoke_reason = 1 WHERE serial = '0a';"
-                                  "PRAGMA user_version = 1",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(
+            db,
+            "DROP INDEX certificates_revoked_serial;"
+            "DROP INDEX audit_actor;"
+            "DROP INDEX audit_action;"
+            "DROP INDEX audit_actor_action;"
+            "ALTER TABLE audit DROP COLUMN hash;"
+            "ALTER TABLE audit DROP COLUMN prev_hash;" STORE_FIXTURE_UNDO_5
+            "UPDATE certificates SET revoked_at = 5,"
+            " revoke_reason = 1 WHERE serial = '0a';"
+            "PRAGMA user_version = 1",
+            NULL, NULL, NULL),
+        SQLITE_OK);
     sqlite3_close(db);
 
     assert_wd_err(store_open(f->path, &f->st), WD_OK);
     db = store_fixture_raw_open(f);
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), 4);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 5);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema"
                                  " WHERE name = 'certificates_revoked_serial'"),
                      1);
+    /* migration 5 swapped the expiry index for a covering one */
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema"
+                                 " WHERE name = 'certificates_expiry'"),
+                     1);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema"
+                                 " WHERE name = 'certificates_not_after'"),
+                     0);
     sqlite3_close(db);
     /* the walk reads only the new index, so it finds what version 1 had */
     assert_wd_err(store_revoked_foreach(f->st, 0, count_revoked, &revoked),

@@ -422,21 +422,23 @@ test_store_open_chains_the_events_written_before_migration_4(void **state)
     five_events(f->st);
     store_close(f->st);
     f->st = NULL;
-    /* version 3: today's schema without migration 4's columns, and events
+    /* version 3: today's schema without migration 4's columns and
+     * migration 5's index, and events
      * (one written by hand, as an old build might have) that no hash
      * covers */
     db = store_fixture_raw_open(f);
-    store_fixture_raw_exec(db, "ALTER TABLE audit DROP COLUMN hash;"
-                               "ALTER TABLE audit DROP COLUMN prev_hash;"
-                               "INSERT INTO audit (at, actor, action,"
-                               " outcome) VALUES (5, 'old', 'issue', 'ok');"
-                               "PRAGMA user_version = 3");
+    store_fixture_raw_exec(
+        db, "ALTER TABLE audit DROP COLUMN hash;"
+            "ALTER TABLE audit DROP COLUMN prev_hash;" STORE_FIXTURE_UNDO_5
+            "INSERT INTO audit (at, actor, action,"
+            " outcome) VALUES (5, 'old', 'issue', 'ok');"
+            "PRAGMA user_version = 3");
     sqlite3_close(db);
 
     assert_wd_err(store_open(f->path, &f->st), WD_OK);
     assert_string_equal(verify(f->st, buf, sizeof(buf)), "0 6");
     db = store_fixture_raw_open(f);
-    assert_int_equal(store_fixture_raw_int(db, "PRAGMA user_version"), 4);
+    assert_int_equal(store_fixture_raw_int(db, "PRAGMA user_version"), 5);
     assert_string_equal(raw_text(db, "SELECT prev_hash FROM audit WHERE id = 1",
                                  buf, sizeof(buf)),
                         zeros);
