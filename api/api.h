@@ -139,10 +139,13 @@ struct api_req {
     const char *path; /* without the query string */
     const struct api_kv *query;
     size_t n_query;
-    bool query_overflow;       /* more than API_MAX_QUERY_PARAMS were sent */
-    const char *content_type;  /* or NULL */
-    const char *accept;        /* or NULL */
-    const char *if_none_match; /* or NULL */
+    bool query_overflow;        /* more than API_MAX_QUERY_PARAMS were sent */
+    const char *content_type;   /* or NULL */
+    const char *accept;         /* or NULL */
+    const char *if_none_match;  /* or NULL */
+    const char *host;           /* Host header, or NULL */
+    const char *origin;         /* Origin header (browsers), or NULL */
+    const char *sec_fetch_site; /* Sec-Fetch-Site (browsers), or NULL */
     const uint8_t *body;
     size_t body_len;
     const struct api_identity *who; /* NULL on the public listener */
@@ -162,7 +165,7 @@ struct api_resp {
     const char *error_code; /* JSON error.code for the log, or NULL */
     struct {
         const char *name; /* static string */
-        char value[160];
+        char value[256];
     } headers[API_MAX_HEADERS];
     size_t n_headers;
 };

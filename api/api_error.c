@@ -42,6 +42,7 @@ static const struct api_err_row {
     { WD_E_CLIENT_CERT_MISSING, 403, "client_certificate_required" },
     { WD_E_CLIENT_CERT_INVALID, 403, "client_certificate_invalid" },
     { WD_E_FORBIDDEN, 403, "forbidden" },
+    { WD_E_CROSS_ORIGIN, 403, "cross_origin" },
     { WD_E_NAME_NOT_ALLOWED, 403, "name_not_allowed" },
     { WD_E_ALREADY_REVOKED, 409, "already_revoked" },
     { WD_E_BAD_REASON, 400, "invalid_reason" },

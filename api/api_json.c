@@ -94,8 +94,8 @@ api_cert_status(const struct store_cert *c, int64_t now,
  * if s is not valid UTF-8, bytes outside printable ASCII become '?'
  * rather than dropping the member.
  */
-static json_t *
-text(const char *s)
+json_t *
+api_json_text(const char *s)
 {
     json_t *j;
     char *copy;
@@ -132,7 +132,7 @@ sans_array(const char *sans)
 
         char *one = xstrndup(p, len);
 
-        json_array_append_new(arr, text(one));
+        json_array_append_new(arr, api_json_text(one));
         free(one);
         p = end != NULL ? end + 2 : NULL;
     }
@@ -147,12 +147,12 @@ api_json_cert(const struct store_cert *c, int64_t now,
     json_t *o = json_object();
 
     json_object_set_new(o, "serial", json_string(c->serial));
-    json_object_set_new(o, "subject", text(c->subject));
-    json_object_set_new(o, "cn", text(c->cn));
+    json_object_set_new(o, "subject", api_json_text(c->subject));
+    json_object_set_new(o, "cn", api_json_text(c->cn));
     json_object_set_new(o, "sans", sans_array(c->sans));
     json_object_set_new(o, "key_type", json_string(c->key_type));
     json_object_set_new(o, "profile", json_string(c->profile));
-    json_object_set_new(o, "requester", text(c->requester));
+    json_object_set_new(o, "requester", api_json_text(c->requester));
     json_object_set_new(o, "fingerprint_sha256", json_string(c->fingerprint));
     json_object_set_new(o, "not_before", api_json_time(c->not_before));
     json_object_set_new(o, "not_after", api_json_time(c->not_after));

@@ -38,6 +38,12 @@ api_handler_fn api_ca_get;
 api_handler_fn api_cert_revoke;
 api_handler_fn api_renew;
 api_handler_fn api_audit_list;
+api_handler_fn api_stats_get;
+api_handler_fn api_whoami_get;
+api_handler_fn api_web_get;
+
+/* Is path one of the inventory page's files? (api_web.c) */
+bool api_web_has(const char *path);
 
 /* The 201 of an issuance: JSON, or the PEM chain (api_cert_issue.c). */
 void api_send_issued(struct api *api, const struct pki_cert *cert, bool pem,
@@ -76,6 +82,10 @@ void api_json_send(struct api_resp *resp, int status, json_t *json);
 /* Sends a copy of text with the given static content type. */
 void api_text_send(struct api_resp *resp, int status, const char *content_type,
                    const void *body, size_t len);
+
+/* s as a JSON string (null for NULL), bytes that are not printable ASCII
+ * replaced by '?' when s is not valid UTF-8 (api_json.c). */
+json_t *api_json_text(const char *s);
 
 /* RFC 3339 UTC ("2026-11-29T15:40:26Z"), as a new JSON string. */
 json_t *api_json_time(int64_t t);
@@ -136,6 +146,11 @@ bool api_etag_matches(const char *if_none_match, const char *etag);
 /* The list filters from the query string (api_query.c). */
 enum wd_err api_query_parse(const struct api_req *req,
                             const struct api_cfg *cfg, struct store_query *q);
+
+/* The next_cursor of a page listed by q; "" on the last page. */
+#define API_CURSOR_MAX 48
+void api_query_cursor(const struct store_query *q,
+                      const struct store_cert_list *l, char *out, size_t outsz);
 
 /* The media type of a Content-Type header, lower-cased, without params. */
 void api_media_type(const char *content_type, char *out, size_t outsz);

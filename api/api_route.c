@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../server/base/limits.h"
 #include "../server/base/parse.h"
@@ -24,7 +25,13 @@ static const struct api_route routes[] = {
     { "GET", "/ca", API_ACCESS_ANY, 0, api_ca_get },
     { "POST", "/renew", API_ACCESS_ANY, WD_MAX_CSR_BYTES, api_renew },
     { "GET", "/audit", API_ACCESS_ADMIN, 0, api_audit_list },
+    { "GET", "/stats", API_ACCESS_READ, 0, api_stats_get },
+    { "GET", "/whoami", API_ACCESS_ANY, 0, api_whoami_get },
 };
+
+/* The inventory page's files, outside /api/v1 (api_web.c). */
+static const struct api_route page_route = { "GET", "/", API_ACCESS_READ, 0,
+                                             api_web_get };
 
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -86,6 +93,36 @@ allowed(enum api_access access, const struct api_identity *who, const char *arg)
 }
 
 /*
+ * A browser sends its client certificate with any request to this origin,
+ * a cross-site form's or script's too. So a write is refused when the
+ * browser says it comes from elsewhere: an Origin other than this
+ * listener's own, or Sec-Fetch-Site other than same-origin or none. Tools
+ * such as curl send neither header and are not affected.
+ */
+static bool
+cross_origin(const struct api_req *req)
+{
+    char own[WD_MAX_URL];
+
+    if (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0) {
+        return false;
+    }
+    if (req->sec_fetch_site != NULL &&
+        strcmp(req->sec_fetch_site, "same-origin") != 0 &&
+        strcmp(req->sec_fetch_site, "none") != 0) {
+        return true;
+    }
+    if (req->origin == NULL) {
+        return false;
+    }
+    if (req->host == NULL) {
+        return true;
+    }
+    snprintf(own, sizeof(own), "https://%s", req->host);
+    return strcasecmp(req->origin, own) != 0;
+}
+
+/*
  * Find the route for method + path. Returns it, or NULL with *err set to
  * WD_E_NOT_FOUND or WD_E_METHOD (allow lists the path's methods).
  */
@@ -97,7 +134,17 @@ lookup(const char *method, const char *path, char *arg, size_t argsz,
     size_t i;
 
     allow[0] = '\0';
+    arg[0] = '\0';
     *err = WD_E_NOT_FOUND;
+    if (api_web_has(path)) {
+        if (strcmp(method, page_route.method) == 0) {
+            *err = WD_OK;
+            return &page_route;
+        }
+        snprintf(allow, allowsz, "%s", page_route.method);
+        *err = WD_E_METHOD;
+        return NULL;
+    }
     if (strncmp(path, API_PREFIX, strlen(API_PREFIX)) != 0) {
         return NULL;
     }
@@ -146,6 +193,10 @@ api_handle(struct api *api, const struct api_req *req, struct api_resp *resp)
             api_resp_header(resp, "Allow", allow);
         }
         return;
+    }
+    if (cross_origin(req)) {
+        api_error(resp, WD_E_CROSS_ORIGIN, NULL);
+        goto out;
     }
     if (req->who == NULL ||
         !allowed(route->access, req->who, arg[0] != '\0' ? arg : NULL)) {

@@ -136,10 +136,19 @@ send_resp(struct MHD_Connection *conn, struct request *r, struct api_resp *resp)
                                 ? resp->content_type
                                 : "application/octet-stream");
     MHD_add_response_header(mr, "X-Request-Id", r->id);
+    /* a browser may render what we send (the page, a JSON error): never
+     * sniff it into HTML, frame it or leak our URLs to another site */
     MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(mr, "X-Frame-Options", "DENY");
+    MHD_add_response_header(mr, "Referrer-Policy", "no-referrer");
     for (i = 0; i < resp->n_headers; i++) {
         MHD_add_response_header(mr, resp->headers[i].name,
                                 resp->headers[i].value);
+    }
+    if (MHD_get_response_header(mr, "Content-Security-Policy") == NULL) {
+        /* nothing but the page (api_web.c sets its own) runs anything */
+        MHD_add_response_header(mr, "Content-Security-Policy",
+                                "default-src 'none'; frame-ancestors 'none'");
     }
     if (MHD_get_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL) == NULL) {
         /* API answers and errors are per caller and moment: never cache */
@@ -241,6 +250,10 @@ dispatch(struct listener *l, struct MHD_Connection *conn, struct request *r,
     req.accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept");
     req.if_none_match =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "If-None-Match");
+    req.host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
+    req.origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+    req.sec_fetch_site =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-Fetch-Site");
     req.body = r->body;
     /* a route without a body sees the declared length, never the bytes */
     req.body_len = r->limit > 0 ? r->len : declared_body;

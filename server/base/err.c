@@ -42,6 +42,8 @@ static const char *const sentences[WD_E__COUNT] = {
                                  "this CA (foreign, expired, not yet valid "
                                  "or revoked)",
     [WD_E_FORBIDDEN] = "this identity may not do that",
+    [WD_E_CROSS_ORIGIN] = "a request that changes state must come from this "
+                          "server's own pages, not another origin",
     [WD_E_NAME_NOT_ALLOWED] = "a requested name is outside what this "
                               "identity may request",
     [WD_E_ALREADY_REVOKED] = "the certificate is already revoked",

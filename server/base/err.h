@@ -34,6 +34,7 @@ enum wd_err {
     WD_E_CLIENT_CERT_MISSING, /* API listener: no client certificate */
     WD_E_CLIENT_CERT_INVALID, /* foreign, expired or otherwise unusable */
     WD_E_FORBIDDEN,           /* authenticated, but the role may not do this */
+    WD_E_CROSS_ORIGIN,        /* a browser's write sent from another origin */
     WD_E_NAME_NOT_ALLOWED,    /* a name outside the caller's grants */
     WD_E_ALREADY_REVOKED,
     WD_E_BAD_REASON,      /* not an RFC 5280 reason we accept */

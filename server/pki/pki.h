@@ -99,6 +99,45 @@ enum wd_err pki_cert_parse(const uint8_t *der, size_t len,
                            struct pki_cert **out);
 void pki_cert_free(struct pki_cert *cert);
 
+/* One X.509v3 extension as a person reads it (pki_cert_info.c). */
+struct pki_ext_info {
+    char oid[64];  /* dotted */
+    char name[48]; /* "keyUsage", ...; the OID again when unknown */
+    bool critical;
+    char *value; /* human text, e.g. "CA:FALSE" or "digitalSignature,
+                    keyEncipherment"; hex of the DER when unknown */
+};
+
+/* The decoded certificate behind the inventory's detail view. */
+struct pki_cert_info {
+    char *subject; /* RFC 4514 */
+    char *issuer;  /* RFC 4514 */
+    char serial[WD_MAX_SERIAL_HEX + 1];
+    int version;                  /* 3 for X.509v3 */
+    time_t not_before;            /* seconds, UTC */
+    time_t not_after;             /* seconds, UTC */
+    char key_algorithm[16];       /* "ECDSA", "RSA", "Ed25519", ... */
+    unsigned key_bits;            /* 256, 2048, ... */
+    char key_curve[16];           /* "P-256", ... or "" */
+    char signature_algorithm[32]; /* "ECDSA-SHA256", ... */
+    struct pki_san *sans;
+    size_t n_sans;
+    struct pki_ext_info *exts;
+    size_t n_exts;
+    char fingerprint_sha256[65]; /* lowercase hex */
+    char fingerprint_sha1[41];   /* lowercase hex, for tools that show it */
+};
+
+/*
+ * Decode any DER certificate for display (not only ours): every extension
+ * is listed, known ones rendered as text. Caller owns *out
+ * (pki_cert_info_free); WD_E_INTERNAL (logged) for bytes that are not
+ * one DER certificate: the store only holds certificates we parsed.
+ */
+enum wd_err pki_cert_info_get(const uint8_t *der, size_t len,
+                              struct pki_cert_info **out);
+void pki_cert_info_free(struct pki_cert_info *info);
+
 /*
  * A fresh serial: 128 bits from the CSPRNG, first byte non-zero so the hex
  * form is always 32 digits, positive once DER-encoded.

@@ -106,6 +106,83 @@ test_api_query_refuses_a_cursor_that_is_not_ours(void **state)
 }
 
 static void
+test_api_query_reads_sort_and_expiry_range(void **state)
+{
+    /* the cursor comes before the sort: it is read once the sort is known */
+    const struct api_kv kv[] = {
+        { "cursor", "1796581610_3" },
+        { "sort", "expires" },
+        { "expires_after", "1700000000" },
+        { "expires_before", "1700604800" },
+    };
+    const struct api_kv issued[] = { { "sort", "issued" } };
+    struct store_query q;
+
+    (void)state;
+    assert_wd_err(parse(kv, 4, &q), WD_OK);
+    assert_int_equal(q.sort, STORE_SORT_EXPIRES);
+    assert_int_equal(q.cursor, 3);
+    assert_int_equal(q.cursor_not_after, 1796581610);
+    assert_int_equal(q.expires_after, 1700000000);
+    assert_int_equal(q.expires_before, 1700604800);
+    assert_wd_err(parse(issued, 1, &q), WD_OK);
+    assert_int_equal(q.sort, STORE_SORT_ISSUED);
+}
+
+static void
+test_api_query_refuses_bad_sort_range_and_cursor_shapes(void **state)
+{
+    const struct api_kv sort[] = { { "sort", "name" } };
+    const struct api_kv after[] = { { "expires_after", "-5" } };
+    const struct api_kv year[] = { { "expires_before", "253402300800" } };
+    const struct api_kv empty[] = { { "expires_after", "100" },
+                                    { "expires_before", "100" } };
+    /* each sort takes only the cursor shape it hands out */
+    const struct api_kv pair_issued[] = { { "cursor", "5_3" } };
+    const struct api_kv id_expires[] = { { "sort", "expires" },
+                                         { "cursor", "3" } };
+    const struct api_kv zero_id[] = { { "sort", "expires" },
+                                      { "cursor", "5_0" } };
+    const struct api_kv junk[] = { { "sort", "expires" },
+                                   { "cursor", "5_3x" } };
+    struct store_query q;
+
+    (void)state;
+    assert_wd_err(parse(sort, 1, &q), WD_E_BAD_QUERY);
+    assert_wd_err(parse(after, 1, &q), WD_E_BAD_QUERY);
+    assert_wd_err(parse(year, 1, &q), WD_E_BAD_QUERY);
+    assert_wd_err(parse(empty, 2, &q), WD_E_BAD_QUERY);
+    assert_wd_err(parse(pair_issued, 1, &q), WD_E_BAD_CURSOR);
+    assert_wd_err(parse(id_expires, 2, &q), WD_E_BAD_CURSOR);
+    assert_wd_err(parse(zero_id, 2, &q), WD_E_BAD_CURSOR);
+    assert_wd_err(parse(junk, 2, &q), WD_E_BAD_CURSOR);
+}
+
+static void
+test_api_query_cursor_round_trips_for_each_sort(void **state)
+{
+    struct store_cert_list l = { .next_cursor = 41,
+                                 .next_cursor_not_after = 1700000000 };
+    struct store_query q = { .sort = STORE_SORT_EXPIRES };
+    char buf[API_CURSOR_MAX];
+    struct api_kv kv[2] = { { "sort", "expires" }, { "cursor", buf } };
+    struct store_query back;
+
+    (void)state;
+    api_query_cursor(&q, &l, buf, sizeof(buf));
+    assert_string_equal(buf, "1700000000_41");
+    assert_wd_err(parse(kv, 2, &back), WD_OK);
+    assert_int_equal(back.cursor, 41);
+    assert_int_equal(back.cursor_not_after, 1700000000);
+    q.sort = STORE_SORT_ISSUED;
+    api_query_cursor(&q, &l, buf, sizeof(buf));
+    assert_string_equal(buf, "41");
+    l.next_cursor = 0; /* the last page */
+    api_query_cursor(&q, &l, buf, sizeof(buf));
+    assert_string_equal(buf, "");
+}
+
+static void
 test_api_query_refuses_a_long_search_term(void **state)
 {
     char term[300];
@@ -160,6 +237,10 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_api_query_defaults_to_all_newest_first_100),
         cmocka_unit_test(test_api_query_reads_every_known_parameter),
+        cmocka_unit_test(test_api_query_reads_sort_and_expiry_range),
+        cmocka_unit_test(
+            test_api_query_refuses_bad_sort_range_and_cursor_shapes),
+        cmocka_unit_test(test_api_query_cursor_round_trips_for_each_sort),
         cmocka_unit_test(
             test_api_query_expiring_without_window_uses_the_configured_one),
         cmocka_unit_test(

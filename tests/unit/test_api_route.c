@@ -324,6 +324,162 @@ test_api_route_issue_waits_for_a_signing_slot_then_answers_503(void **state)
     api_resp_clear(&resp);
 }
 
+/* A header of resp by name, or NULL. */
+static const char *
+header(const struct api_resp *resp, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < resp->n_headers; i++) {
+        if (strcmp(resp->headers[i].name, name) == 0) {
+            return resp->headers[i].value;
+        }
+    }
+    return NULL;
+}
+
+static void
+test_api_route_page_is_for_admins_and_readers_under_a_strict_policy(
+    void **state)
+{
+    struct fixture *f = *state;
+    struct api_identity reader = f->service;
+    struct api_resp resp = { 0 };
+    struct api_req req = { .method = "GET", .path = "/", .now = time(NULL) };
+    char etag[96];
+
+    reader.role = API_ROLE_READER;
+    req.who = &reader;
+    api_handle(&f->api, &req, &resp);
+    assert_int_equal(resp.status, 200);
+    assert_string_equal(resp.content_type, "text/html; charset=utf-8");
+    assert_non_null(strstr(header(&resp, "Content-Security-Policy"),
+                           "default-src 'self'; script-src 'self'"));
+    assert_null(strstr(header(&resp, "Content-Security-Policy"), "unsafe"));
+    assert_true(resp.body_len > 0);
+    snprintf(etag, sizeof(etag), "%s", header(&resp, "ETag"));
+    api_resp_clear(&resp);
+
+    req.if_none_match = etag; /* revalidation costs no body */
+    api_handle(&f->api, &req, &resp);
+    assert_int_equal(resp.status, 304);
+    assert_int_equal(resp.body_len, 0);
+    api_resp_clear(&resp);
+
+    req.if_none_match = NULL;
+    req.path = "/app.js";
+    api_handle(&f->api, &req, &resp);
+    assert_int_equal(resp.status, 200);
+    assert_string_equal(resp.content_type, "text/javascript; charset=utf-8");
+    api_resp_clear(&resp);
+
+    req.who = &f->service; /* a service identity has no business here */
+    api_handle(&f->api, &req, &resp);
+    assert_int_equal(resp.status, 403);
+    api_resp_clear(&resp);
+
+    req.who = &f->admin;
+    req.method = "POST";
+    api_handle(&f->api, &req, &resp);
+    assert_int_equal(resp.status, 405);
+    assert_string_equal(header(&resp, "Allow"), "GET");
+    api_resp_clear(&resp);
+
+    req.method = "GET";
+    req.path = "/index.html"; /* only the files' own paths exist */
+    api_handle(&f->api, &req, &resp);
+    assert_int_equal(resp.status, 404);
+    api_resp_clear(&resp);
+}
+
+static void
+test_api_route_refuses_a_browser_write_from_another_origin(void **state)
+{
+    struct fixture *f = *state;
+    struct api_resp resp = { 0 };
+    char path[128];
+    struct api_req req = {
+        .method = "POST",
+        .path = path,
+        .host = "127.0.0.1:8443",
+        .origin = "https://evil.example",
+        .who = &f->admin,
+        .now = time(NULL),
+    };
+
+    snprintf(path, sizeof(path), "/api/v1/certificates/%s/revoke",
+             f->made.admin->serial);
+    api_handle(&f->api, &req, &resp);
+    assert_int_equal(resp.status, 403);
+    assert_string_equal(resp.error_code, "cross_origin");
+    api_resp_clear(&resp);
+
+    req.origin = "https://127.0.0.1:8443";
+    req.sec_fetch_site = "cross-site";
+    api_handle(&f->api, &req, &resp);
+    assert_string_equal(resp.error_code, "cross_origin");
+    api_resp_clear(&resp);
+
+    req.sec_fetch_site = "same-site"; /* a sibling host is another origin */
+    api_handle(&f->api, &req, &resp);
+    assert_string_equal(resp.error_code, "cross_origin");
+    api_resp_clear(&resp);
+
+    /* the page's own request, and a GET from anywhere, go through */
+    req.sec_fetch_site = "same-origin";
+    req.path = "/api/v1/certificates/00ff/revoke";
+    api_handle(&f->api, &req, &resp);
+    assert_int_equal(resp.status, 404);
+    api_resp_clear(&resp);
+    req.method = "GET";
+    req.path = "/api/v1/stats";
+    req.origin = "https://evil.example";
+    req.sec_fetch_site = "cross-site";
+    api_handle(&f->api, &req, &resp);
+    assert_int_equal(resp.status, 200);
+    api_resp_clear(&resp);
+}
+
+static void
+test_api_route_stats_and_whoami_answer_the_page(void **state)
+{
+    struct fixture *f = *state;
+    struct api_resp resp = { 0 };
+    json_int_t total = -1;
+    json_int_t valid = -1;
+    json_t *weeks = NULL;
+    const char *role = NULL;
+    struct store_cert *row = NULL;
+    json_t *doc;
+
+    doc = call(f, &f->admin, "GET", "/api/v1/stats", NULL, NULL, 0, &resp);
+    assert_int_equal(resp.status, 200);
+    assert_int_equal(json_unpack(doc, "{s:{s:I, s:I}, s:o}", "counts", "total",
+                                 &total, "valid", &valid, "expiring_weeks",
+                                 &weeks),
+                     0);
+    assert_int_equal(total, count_rows(f));
+    assert_int_equal(valid, total);
+    assert_int_equal(json_array_size(weeks), 13);
+    json_decref(doc);
+
+    doc = call(f, &f->service, "GET", "/api/v1/stats", NULL, NULL, 0, &resp);
+    assert_int_equal(resp.status, 403);
+    json_decref(doc);
+
+    /* whoami reads the caller's stored row, as the server lends it */
+    assert_wd_err(store_cert_get(f->st, f->made.admin->serial, &row), WD_OK);
+    f->admin.row = row;
+    doc = call(f, &f->admin, "GET", "/api/v1/whoami", NULL, NULL, 0, &resp);
+    assert_int_equal(resp.status, 200);
+    assert_int_equal(json_unpack(doc, "{s:s}", "role", &role), 0);
+    assert_string_equal(role, "admin");
+    json_decref(doc);
+    f->admin.row = NULL;
+    store_cert_free(row);
+    api_resp_clear(&resp);
+}
+
 int
 main(void)
 {
@@ -339,6 +495,11 @@ main(void)
         cmocka_unit_test(test_api_route_bad_csr_stores_nothing),
         cmocka_unit_test(
             test_api_route_issue_waits_for_a_signing_slot_then_answers_503),
+        cmocka_unit_test(
+            test_api_route_page_is_for_admins_and_readers_under_a_strict_policy),
+        cmocka_unit_test(
+            test_api_route_refuses_a_browser_write_from_another_origin),
+        cmocka_unit_test(test_api_route_stats_and_whoami_answer_the_page),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
