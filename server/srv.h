@@ -150,6 +150,12 @@ struct srv_serve_opts {
 /* warden serve: run until SIGTERM or SIGINT (srv_serve.c). */
 enum wd_err srv_serve_run(const struct srv_serve_opts *opts);
 
+/* Readiness for systemd Type=notify (srv_notify.c): READY=1 once both
+ * listeners are up, STOPPING=1 when shutdown begins; no-ops without
+ * $NOTIFY_SOCKET. */
+void srv_notify_ready(const char *api_listen, const char *public_listen);
+void srv_notify_stopping(void);
+
 /* The listeners (srv_http.c). */
 struct srv_http;
 

@@ -256,6 +256,7 @@ srv_serve_run(const struct srv_serve_opts *opts)
              "key_type=%s",
              cfg.api_listen, cfg.public_listen, public_url,
              pki_ca_key_type(ca));
+    srv_notify_ready(cfg.api_listen, cfg.public_listen);
     for (;;) {
         struct timespec tick = { .tv_sec = MAINTENANCE_S };
 
@@ -273,6 +274,7 @@ srv_serve_run(const struct srv_serve_opts *opts)
         maybe_renew_responder(opts->dir, &api, &cfg, &responder_not_after);
     }
     log_info("event=stopping signal=%d", sig);
+    srv_notify_stopping();
 out:
     srv_http_stop(http);
     api_revocation_stop(&api);
