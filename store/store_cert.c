@@ -164,7 +164,9 @@ word_is_valid(const char *w)
 
 /*
  * Insert c, an issued certificate, and its audit event (actor, action,
- * detail, outcome "ok") in one transaction, committed to disk before WD_OK.
+ * detail, outcome "ok") together, committed to disk before WD_OK: in one
+ * transaction with the insertions of other threads (store_group.c), each
+ * kept or undone whole.
  * c->id, revoked_at and revoke_reason are ignored. WD_E_CONFLICT if
  * c->serial is already stored (nothing is written); WD_E_UNAVAILABLE if the
  * write lock stayed taken past the busy timeout; WD_E_INTERNAL (logged,
@@ -172,14 +174,31 @@ word_is_valid(const char *w)
  * that is not 1 to 40 lowercase hex digits, an actor or action that is not
  * 1 to 64 printable ASCII characters, or a detail over 1024 bytes.
  */
+struct insert_job {
+    const struct store_cert *c;
+    struct store_audit_event ev;
+};
+
+/* The writes of one insertion, inside a group commit's savepoint. */
+static enum wd_err
+insert_write(struct store_conn *conn, void *ctx)
+{
+    struct insert_job *job = ctx;
+    enum wd_err err;
+
+    err = row_insert(conn, job->c);
+    if (err == WD_OK) {
+        err = store_audit_insert(conn, &job->ev);
+    }
+    return err;
+}
+
 enum wd_err
 store_cert_insert_audited(struct store *st, const struct store_cert *c,
                           const char *actor, const char *action,
                           const char *detail)
 {
-    struct store_audit_event ev = { 0 };
-    struct store_conn *conn = NULL;
-    enum wd_err err;
+    struct insert_job job = { 0 };
 
     if (st == NULL || !cert_is_complete(c) || !word_is_valid(actor) ||
         !word_is_valid(action) ||
@@ -189,27 +208,14 @@ store_cert_insert_audited(struct store *st, const struct store_cert *c,
                 "certificate, or a bad actor, action or detail\"");
         return WD_E_INTERNAL;
     }
-    err = store_write_open(st, &conn);
-    if (err != WD_OK) {
-        goto out;
-    }
-    err = row_insert(conn, c);
-    if (err != WD_OK) {
-        goto out;
-    }
-    ev.actor = actor;
-    ev.action = action;
-    ev.serial = c->serial;
-    ev.outcome = "ok";
-    ev.detail = detail;
-    err = store_audit_insert(conn, &ev);
-    if (err != WD_OK) {
-        goto out;
-    }
-    err = store_tx_commit(conn); /* rolls back itself on failure */
-out:
-    store_write_close(st, conn);
-    return err;
+    job.c = c;
+    job.ev.actor = actor;
+    job.ev.action = action;
+    job.ev.serial = c->serial;
+    job.ev.outcome = "ok";
+    job.ev.detail = detail;
+    /* shares its commit (and fsync) with concurrent insertions */
+    return store_group_write(st, insert_write, &job);
 }
 
 /*

@@ -16,9 +16,12 @@
 #include "../server/base/log.h"
 #include "../server/base/xmalloc.h"
 
-/* Per connection: these settings are not stored in the database file. */
+/* Per connection: these settings are not stored in the database file.
+ * temp_store: a group commit's savepoints (store_group.c) keep their
+ * undo journal in memory, not in a file made and deleted per batch. */
 static const char conn_pragmas[] = "PRAGMA foreign_keys = ON;"
-                                   "PRAGMA synchronous = FULL;";
+                                   "PRAGMA synchronous = FULL;"
+                                   "PRAGMA temp_store = MEMORY;";
 
 static enum wd_err
 map_rc(int rc)
@@ -165,10 +168,14 @@ sync_init(struct store *st)
     /* a deadline on the monotonic clock survives the wall clock jumping */
     if (pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0 &&
         pthread_cond_init(&st->freed, &attr) == 0) {
-        if (pthread_mutex_init(&st->lock, NULL) == 0) {
-            ok = true;
-        } else {
+        if (pthread_mutex_init(&st->lock, NULL) != 0) {
             pthread_cond_destroy(&st->freed);
+        } else if (pthread_cond_init(&st->committed, NULL) != 0) {
+            pthread_mutex_destroy(&st->lock);
+            pthread_cond_destroy(&st->freed);
+        } else {
+            st->queue_tail = &st->queue;
+            ok = true;
         }
     }
     pthread_condattr_destroy(&attr);
@@ -188,6 +195,7 @@ pool_free(struct store *st)
     }
     pthread_mutex_destroy(&st->lock);
     pthread_cond_destroy(&st->freed);
+    pthread_cond_destroy(&st->committed);
     free(st);
 }
 

@@ -30,6 +30,9 @@ enum store_stmt {
     STORE_STMT_BEGIN_READ,
     STORE_STMT_COMMIT,
     STORE_STMT_ROLLBACK,
+    STORE_STMT_SAVEPOINT,
+    STORE_STMT_RELEASE,
+    STORE_STMT_ROLLBACK_TO,
     STORE_STMT_CERT_INSERT,
     STORE_STMT_CERT_GET,
     STORE_STMT_CERT_REVOKE,
@@ -69,12 +72,30 @@ struct store_conn {
  * long a caller waits for a free connection before WD_E_UNAVAILABLE. */
 #define STORE_BUSY_TIMEOUT_MS 5000
 
+struct store_group_job;
+
 struct store {
-    pthread_mutex_t lock; /* guards conns[].busy */
+    pthread_mutex_t lock; /* guards conns[].busy and the group queue */
     pthread_cond_t freed; /* signalled when a connection comes back */
     struct store_conn conns[STORE_POOL_SIZE];
     size_t n_conns;
+    /* group commit (store_group.c): writes waiting for the next batch */
+    struct store_group_job *queue;
+    struct store_group_job **queue_tail;
+    bool committing;          /* a leader is writing a batch */
+    pthread_cond_t committed; /* signalled when a batch is durable */
 };
+
+/* One write of a group commit: runs inside the batch's transaction, in a
+ * savepoint of its own, so its failure undoes only its own rows. */
+typedef enum wd_err store_group_fn(struct store_conn *conn, void *ctx);
+
+/*
+ * Run fn(conn, ctx) in a write transaction shared with the writes other
+ * threads submit meanwhile, and return once that transaction is durable
+ * (or failed): fn's error, else the commit's (store_group.c).
+ */
+enum wd_err store_group_write(struct store *st, store_group_fn *fn, void *ctx);
 
 /* Lends a connection, waiting for one to come back if all are out. */
 enum wd_err store_conn_borrow(struct store *st, struct store_conn **out);

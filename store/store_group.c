@@ -1,0 +1,156 @@
+/*
+ * Group commit: writes that arrive while a transaction is being made
+ * durable wait for the next one and share it, so a burst of issuances
+ * costs one fsync per batch instead of one each (with synchronous=FULL an
+ * fsync is most of a commit's cost). No thread of its own: the first
+ * waiter finds no batch in flight and leads: it takes every queued write,
+ * runs each in a savepoint of one transaction, commits, and wakes the
+ * others with their own results. A write's caller returns only after the
+ * commit that holds it, so nothing is answered before it is on disk.
+ */
+#include "store_priv.h"
+
+#include "../server/base/log.h"
+
+/* Writes in one transaction at most: bounds the latency of the last. */
+#define GROUP_MAX 256
+
+struct store_group_job {
+    store_group_fn *fn;
+    void *ctx;
+    enum wd_err err;
+    bool done;
+    struct store_group_job *next;
+};
+
+static enum wd_err
+run(struct store_conn *conn, enum store_stmt slot, const char *sql)
+{
+    sqlite3_stmt *s = NULL;
+    enum wd_err err;
+    int rc;
+
+    err = store_stmt_get(conn, slot, sql, &s);
+    if (err != WD_OK) {
+        return err;
+    }
+    rc = sqlite3_step(s);
+    if (rc != SQLITE_DONE) {
+        err = store_sql_err(conn->db, rc, "group");
+    }
+    store_stmt_done(s);
+    return err;
+}
+
+/* One job in its savepoint: kept if fn succeeds, undone if it fails. */
+static void
+job_run(struct store_conn *conn, struct store_group_job *job)
+{
+    job->err = run(conn, STORE_STMT_SAVEPOINT, "SAVEPOINT job");
+    if (job->err != WD_OK) {
+        return;
+    }
+    job->err = job->fn(conn, job->ctx);
+    if (job->err != WD_OK) {
+        run(conn, STORE_STMT_ROLLBACK_TO, "ROLLBACK TO job");
+    }
+    /* ends the savepoint either way; failing here fails the batch */
+    if (run(conn, STORE_STMT_RELEASE, "RELEASE job") != WD_OK &&
+        job->err == WD_OK) {
+        job->err = WD_E_INTERNAL;
+    }
+}
+
+/*
+ * Write batch (a list of jobs) in one transaction. Each job's err is its
+ * own result; if the transaction cannot begin or commit, every job that
+ * had succeeded takes that error instead: none of it was stored.
+ */
+static void
+batch_write(struct store *st, struct store_group_job *batch)
+{
+    struct store_conn *conn = NULL;
+    struct store_group_job *j;
+    enum wd_err err;
+
+    err = store_write_open(st, &conn);
+    if (err == WD_OK) {
+        for (j = batch; j != NULL; j = j->next) {
+            job_run(conn, j);
+        }
+        err = store_tx_commit(conn); /* rolls back itself on failure */
+    } else {
+        for (j = batch; j != NULL; j = j->next) {
+            j->err = err;
+        }
+    }
+    if (err != WD_OK) {
+        for (j = batch; j != NULL; j = j->next) {
+            if (j->err == WD_OK) {
+                j->err = err;
+            }
+        }
+    }
+    store_write_close(st, conn);
+}
+
+/* Take up to GROUP_MAX jobs off the queue; st->lock is held. */
+static struct store_group_job *
+queue_take(struct store *st)
+{
+    struct store_group_job *batch = st->queue;
+    struct store_group_job *last = batch;
+    size_t n = 1;
+
+    while (last->next != NULL && n < GROUP_MAX) {
+        last = last->next;
+        n++;
+    }
+    st->queue = last->next;
+    if (st->queue == NULL) {
+        st->queue_tail = &st->queue;
+    }
+    last->next = NULL;
+    return batch;
+}
+
+/*
+ * Run fn(conn, ctx) inside a write transaction shared with the writes other
+ * threads submit meanwhile, in a savepoint of its own, and return once the
+ * transaction is durable: fn's error (its writes undone, the others kept),
+ * or the error of a transaction that could not begin or commit (nothing of
+ * it stored). fn must not begin or end transactions itself.
+ */
+enum wd_err
+store_group_write(struct store *st, store_group_fn *fn, void *ctx)
+{
+    struct store_group_job job = { .fn = fn, .ctx = ctx };
+
+    pthread_mutex_lock(&st->lock);
+    *st->queue_tail = &job;
+    st->queue_tail = &job.next;
+    while (!job.done) {
+        struct store_group_job *batch;
+        struct store_group_job *j;
+        struct store_group_job *next;
+
+        if (st->committing || st->queue == NULL) {
+            /* a leader is writing; ours is queued or already in its batch */
+            pthread_cond_wait(&st->committed, &st->lock);
+            continue;
+        }
+        st->committing = true;
+        batch = queue_take(st);
+        pthread_mutex_unlock(&st->lock);
+        batch_write(st, batch);
+        pthread_mutex_lock(&st->lock);
+        for (j = batch; j != NULL; j = next) {
+            next = j->next; /* j lives on its waiter's stack: read first */
+            j->done = true;
+        }
+        st->committing = false;
+        pthread_cond_broadcast(&st->committed);
+    }
+    pthread_mutex_unlock(&st->lock);
+    return job.err;
+}
