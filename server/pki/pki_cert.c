@@ -389,23 +389,78 @@ pki_der_fingerprint(const uint8_t *der, size_t len, char out[65])
 }
 
 /*
- * Sets *out to the first CN of crt's subject as GnuTLS renders it (a
- * value it cannot show as text comes out as "#" and hex), or NULL if
- * there is none. The caller owns *out (free).
+ * The value of the first CN AVA in dn if it is a string type GnuTLS hands
+ * over as bytes (UTF8String, PrintableString, IA5String, T61String) with
+ * no NUL: *out set (caller frees) or left NULL, and *found says whether
+ * any CN was seen at all.
+ */
+#define CN_OID GNUTLS_OID_X520_COMMON_NAME
+
+static void
+cn_raw(gnutls_x509_dn_t dn, char **out, bool *found)
+{
+    gnutls_x509_ava_st ava;
+    int irdn;
+    int iava;
+
+    *found = false;
+    for (irdn = 0;; irdn++) {
+        for (iava = 0;; iava++) {
+            if (gnutls_x509_dn_get_rdn_ava(dn, irdn, iava, &ava) < 0) {
+                break;
+            }
+            /* the dotted OID, its size counting a trailing NUL or not */
+            if (ava.oid.size < sizeof(CN_OID) - 1 ||
+                ava.oid.size > sizeof(CN_OID) ||
+                memcmp(ava.oid.data, CN_OID, sizeof(CN_OID) - 1) != 0 ||
+                (ava.oid.size == sizeof(CN_OID) &&
+                 ava.oid.data[sizeof(CN_OID) - 1] != '\0')) {
+                continue;
+            }
+            *found = true;
+            /* ASN.1 universal tags: UTF8String 12, PrintableString 19,
+             * T61String 20, IA5String 22 */
+            if ((ava.value_tag == 12 || ava.value_tag == 19 ||
+                 ava.value_tag == 20 || ava.value_tag == 22) &&
+                memchr(ava.value.data, '\0', ava.value.size) == NULL) {
+                *out = xstrndup((const char *)ava.value.data, ava.value.size);
+            }
+            return;
+        }
+        if (iava == 0) {
+            return; /* no RDN at irdn: the end of the name */
+        }
+    }
+}
+
+/*
+ * Sets *out to the first CN of crt's subject as written: the string itself,
+ * not escaped for a DN (the subject text is), so a search, a grant or a
+ * page shows what the requester wrote. A value of another type comes as
+ * GnuTLS renders it ("#" and hex). NULL if there is no CN. The caller owns
+ * *out (free).
  */
 enum wd_err
 pki_crt_cn(gnutls_x509_crt_t crt, char **out)
 {
+    gnutls_x509_dn_t dn = NULL;
     char *cn = NULL;
     size_t size = 0;
+    bool found = false;
     int ret;
 
-    ret = gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0,
-                                        NULL, &size);
-    if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE) {
-        *out = NULL;
+    ret = gnutls_x509_crt_get_subject(crt, &dn);
+    if (ret < 0) {
+        log_err("event=cert_cn err=\"%s\"", gnutls_strerror(ret));
+        return WD_E_INTERNAL;
+    }
+    cn_raw(dn, &cn, &found);
+    if (cn != NULL || !found) {
+        *out = cn;
         return WD_OK;
     }
+    ret = gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0,
+                                        NULL, &size);
     if (ret != GNUTLS_E_SHORT_MEMORY_BUFFER) {
         log_err("event=cert_cn err=\"%s\"", gnutls_strerror(ret));
         return WD_E_INTERNAL;

@@ -108,6 +108,17 @@ expect_eq "CA:FALSE true" "$(jq -r '.decoded.extensions[] | select(.name == "bas
 expect_eq "DNS:soon.svc.internal" "$(jq -r '.decoded.sans | join(",")' <<<"$detail")" "decoded: the SANs"
 expect_match "CN=Warden Intermediate CA" "$(jq -r .decoded.issuer <<<"$detail")" "decoded: the issuer"
 
+# a CN is stored and shown as written, not escaped as in a DN: a CN full of
+# markup is text for the page to escape, and what a search must find
+wd_csr ecdsa-p256 xss -subj '/CN=<img src=x onerror=alert(1)>, "q"' \
+    -addext "subjectAltName=DNS:xss.svc.internal" 2>/dev/null
+out=$(wd_api "$D" admin --data-binary @xss.csr "$API/certificates")
+expect_eq '<img src=x onerror=alert(1)>, "q"' "$(body_of "$out" | jq -r .serial |
+    xargs -I{} curl -sS --cacert "$D/ca.crt" --cert "$D/admin.crt" --key "$D/admin.key" "$API/certificates/{}" |
+    jq -r .cn)" "the CN is the literal text"
+expect_eq 1 "$(body_of "$(wd_api "$D" admin --get --data-urlencode 'q=<img src' "$API/certificates")" |
+    jq '.items | length')" "a search for the literal markup finds it"
+
 # the page: admins and readers, strict headers, embedded files
 curl -sS --cacert "$D/ca.crt" --cert "$D/admin.crt" --key "$D/admin.key" -D page.h -o page.html "$BASE/"
 h=$(tr -d '\r' <page.h)
