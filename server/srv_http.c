@@ -325,7 +325,13 @@ on_headers(struct listener *l, struct MHD_Connection *conn, struct request *r,
          * before reading; a CA can ask for a Content-Length */
         return send_error(conn, r, WD_E_LENGTH_REQUIRED);
     }
-    if (r->limit == 0 || declared == 0) {
+    if (declared == 0) {
+        /* answered on the next call, not from this one: MHD closes a
+         * connection whose response is queued while it still holds the
+         * request's headers, and a GET would lose keep-alive */
+        return MHD_YES;
+    }
+    if (r->limit == 0) {
         return dispatch(l, conn, r, url, method, (size_t)declared);
     }
     if (declared > r->limit) {

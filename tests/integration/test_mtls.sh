@@ -99,5 +99,13 @@ expect_eq refused "$(tls -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0')" "a TLS 1.1 clie
 expect_eq refused "$(tls -tls1_2 -cipher 'ECDHE-ECDSA-AES128-SHA:AES128-SHA:AES128-SHA256')" \
     "a TLS 1.2 client offering only CBC or RSA key exchange suites is refused"
 
+# keep-alive: a client's next request reuses its connection (and its TLS
+# session), GET and POST alike, on both listeners
+conns=$(curl -sS -o /dev/null -o /dev/null -w '%{num_connects} ' --cacert "$D/ca.crt" \
+    --cert "$D/admin.crt" --key "$D/admin.key" "https://$WD_API/api/v1/ca" "https://$WD_API/api/v1/whoami")
+expect_eq "1 0 " "$conns" "two GETs on the API listener share one connection"
+conns=$(curl -sS -o /dev/null -o /dev/null -w '%{num_connects} ' "http://$WD_PUB/healthz" "http://$WD_PUB/ca.crt")
+expect_eq "1 0 " "$conns" "two GETs on the public listener share one connection"
+
 expect_eq "$((before + 2))" "$(rows)" "only the two admin issuances were stored"
 wd_finish
