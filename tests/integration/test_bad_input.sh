@@ -57,7 +57,13 @@ expect_error "$(post "${J[@]}" --data-binary "$(jq -n --arg c "$good" '{csr: ($c
 
 # sizes, lengths and media types
 head -c 1048576 /dev/zero >big.bin
-out=$(post -H 'Expect:' --data-binary @big.bin -w '\n%{http_code}')
+# Warden answers from the headers and closes without reading the body; a
+# client still sending can see that close as a reset before it reads the
+# answer (a race on a loaded machine), so up to three tries must see a 413
+for _ in 1 2 3; do
+    out=$(post -H 'Expect:' --data-binary @big.bin -w '\n%{http_code}')
+    [ "$(sed -n '2p' <<<"$out")" = 413 ] && break
+done
 expect_eq 413 "$(sed -n '2p' <<<"$out")" "1 MiB body: 413"
 expect_eq body_too_large "$(sed -n '1p' <<<"$out" | jq -r .error.code)" "1 MiB body: body_too_large"
 expect_error "$(post -H 'Transfer-Encoding: chunked' --data-binary @"$DATA/csr-ecdsa-p256.pem")" \
