@@ -235,6 +235,13 @@ int srv_cmd_root_crl(int argc, char **argv);
 /* warden audit verify: check the audit log's hash chain (srv_cmd_audit.c). */
 int srv_cmd_audit(int argc, char **argv);
 
+/* warden backup | restore: the database's backup (srv_cmd_backup.c). */
+int srv_cmd_backup(int argc, char **argv);
+int srv_cmd_restore(int argc, char **argv);
+
+/* warden list: the inventory from the host (srv_cmd_list.c). */
+int srv_cmd_list(int argc, char **argv);
+
 /* warden <command> ...: the CLI (srv_cli.c). Returns the exit status. */
 int srv_cli_main(int argc, char **argv);
 

@@ -35,6 +35,12 @@ static const char usage_text[] =
     "          move the intermediate key into a PKCS#11 token\n"
     "  audit verify [--dir D]\n"
     "          check the audit log's hash chain; exit 1 if it is broken\n"
+    "  list    [--dir D] [--expiring DUR] [--status S] [--json] [--limit N]\n"
+    "          the inventory; --expiring exits 3 if it lists any\n"
+    "  backup  [--dir D] OUT\n"
+    "          write a consistent copy of warden.db, also while serving\n"
+    "  restore [--dir D] [--force] IN\n"
+    "          check a backup and put it in place (the daemon stopped)\n"
     "  version print the version\n"
     "\n"
     "D defaults to $WARDEN_DIR, else ./warden-data. Key types: ecdsa-p256\n"
@@ -204,6 +210,9 @@ srv_cli_main(int argc, char **argv)
         { "root-crl", srv_cmd_root_crl },
         { "key-import", srv_cmd_key_import },
         { "audit", srv_cmd_audit },
+        { "list", srv_cmd_list },
+        { "backup", srv_cmd_backup },
+        { "restore", srv_cmd_restore },
     };
     size_t i;
 

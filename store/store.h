@@ -246,4 +246,73 @@ enum wd_err store_audit_list(struct store *st,
                              struct store_audit_list *out);
 void store_audit_list_free(struct store_audit_list *l);
 
+/* ---- Backup and restore (store_backup.c) ---- */
+
+/* store_backup_check lends the first and the last this many certificates
+ * (by id) of a backup, for the caller to check whose CA issued them. */
+#define STORE_BACKUP_SAMPLE 8
+
+struct store_backup_cert {
+    char serial[WD_MAX_SERIAL_HEX + 1];
+    uint8_t *der;
+    size_t der_len;
+};
+
+/* What a checked backup holds. Owned memory: store_backup_info_clear. */
+struct store_backup_info {
+    int schema_version; /* PRAGMA user_version */
+    int64_t certificates;
+    int64_t revoked;
+    int64_t audit_events;
+    struct store_backup_cert *sample; /* in id order, up to 2 * SAMPLE */
+    size_t n_sample;
+    /* restore only: what the replaced database holds and the backup does
+     * not (made after the backup was taken); 0 when it was unreadable */
+    int64_t lost_certificates;
+    int64_t lost_revocations;
+    char problem[256]; /* why a check refused, for a person; "" if none */
+};
+
+void store_backup_info_clear(struct store_backup_info *info);
+
+/*
+ * Write one consistent snapshot of st's database to out_path while others
+ * keep reading and writing it: a standalone file (no -wal), mode 0600,
+ * checked (store_backup_check, into *out) before it is renamed into
+ * place, so a file at out_path is always a whole, checked backup.
+ */
+enum wd_err store_backup(struct store *st, const char *out_path,
+                         struct store_backup_info *out);
+
+/*
+ * Read the backup at path without writing to it: integrity, schema
+ * version (1 to store_schema_version(); older ones are migrated when
+ * opened), every certificate's DER against its SHA-256 fingerprint, the
+ * counts and a sample. WD_E_IO (damaged, unreadable, not SQLite) or
+ * WD_E_CONFIG (not a Warden database, or a newer one) with out->problem
+ * set. Caller clears *out either way.
+ */
+enum wd_err store_backup_check(const char *path, struct store_backup_info *out);
+
+/* Decides whether a checked backup may replace the database (does it
+ * belong to this CA?); anything but WD_OK refuses the restore. */
+typedef enum wd_err store_backup_accept_fn(void *ctx,
+                                           const struct store_backup_info *b);
+
+/*
+ * Put the backup at in_path in place of the database at db_path, which
+ * no other process may have open (WD_E_UNAVAILABLE, nothing changed). A
+ * copy is made beside db_path and checked (store_backup_check, into
+ * *out), then accept decides; the database it replaces is renamed to
+ * keep_path (its -wal too, if one is left), and its counters (the CRL
+ * numbers) carried over where higher, so they never go back; out says
+ * what it held that the backup does not (lost_*). db_path
+ * changes in one rename: a crash leaves the old database or the new one
+ * there. Caller clears *out.
+ */
+enum wd_err store_backup_restore(const char *db_path, const char *in_path,
+                                 const char *keep_path,
+                                 store_backup_accept_fn *accept, void *ctx,
+                                 struct store_backup_info *out);
+
 #endif

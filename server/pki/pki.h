@@ -244,6 +244,15 @@ enum wd_err pki_ca_verify_client(const struct pki_ca *ca,
                                  size_t n, time_t now, struct pki_client *out);
 
 /*
+ * Were the n DER certificates issued by the CA certificate issuer_pem
+ * (issuer name and signature; validity not checked)? WD_OK with
+ * *first_bad the index of the first that was not, n when all were;
+ * WD_E_CONFIG if issuer_pem is unusable (pki_chain_check.c).
+ */
+enum wd_err pki_chain_check(const char *issuer_pem, const uint8_t *const *ders,
+                            const size_t *lens, size_t n, size_t *first_bad);
+
+/*
  * Everything init creates, as PEM. The root key is returned so the caller
  * can write it once for the operator to move offline; serve never reads it.
  */
