@@ -188,15 +188,30 @@ struct api_revocation_cfg {
 
 struct api_crl;
 struct api_ocsp;
+struct api_metrics;
 
 struct api {
     struct store *store;     /* borrowed */
     const struct pki_ca *ca; /* borrowed */
     struct api_cfg cfg;
-    struct api_crl *crl;   /* api_revocation_start */
-    struct api_ocsp *ocsp; /* api_revocation_start */
-    sem_t *sign_slots;     /* bounds concurrent signings; NULL = none */
+    struct api_crl *crl;         /* api_revocation_start */
+    struct api_ocsp *ocsp;       /* api_revocation_start */
+    sem_t *sign_slots;           /* bounds concurrent signings; NULL = none */
+    struct api_metrics *metrics; /* borrowed; NULL = nothing recorded */
 };
+
+/* What /metrics reports that requests move (api_metrics.c): counters and
+ * histograms updated with atomics, never a lock. */
+struct api_metrics *api_metrics_new(void);
+void api_metrics_free(struct api_metrics *m);
+
+/*
+ * Record one finished request of either listener: method and path as
+ * received (the route tables turn them into a bounded set of labels),
+ * the status sent (0 for none) and its duration.
+ */
+void api_metrics_request(struct api *api, bool api_listener, const char *method,
+                         const char *path, int status, uint64_t duration_us);
 
 /*
  * Build the first CRL (synchronously: serve never starts without one),

@@ -291,6 +291,7 @@ api_cert_issue(struct api *api, const struct api_req *req, const char *arg,
     }
     log_info("event=issued serial=%s profile=%s not_after=%lld", cert->serial,
              pki_profile_name(cert->profile), (long long)cert->not_after);
+    api_metrics_issued(api, cert->profile, false);
     api_send_issued(api, cert, pem, resp);
     snprintf(location, sizeof(location), "/api/v1/certificates/%s",
              cert->serial);

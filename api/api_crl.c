@@ -396,6 +396,28 @@ api_crl_stop(struct api *api)
     api->crl = NULL;
 }
 
+/* The published CRL as /metrics and /healthz describe it. */
+void
+api_crl_state_get(struct api *api, struct api_crl_state *out)
+{
+    struct api_crl *c = api->crl;
+
+    memset(out, 0, sizeof(*out));
+    if (c == NULL) {
+        return;
+    }
+    pthread_mutex_lock(&c->mu);
+    if (c->pub.der != NULL) {
+        out->published = true;
+        out->number = c->pub.number;
+        out->der_len = api_blob_len(c->pub.der);
+        out->this_update = c->pub.this_update;
+        out->next_update = c->pub.next_update;
+    }
+    out->validity_s = c->cfg.crl_validity_s;
+    pthread_mutex_unlock(&c->mu);
+}
+
 /* "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 9110 5.6.7). */
 void
 api_http_date(time_t t, char *out, size_t outsz)

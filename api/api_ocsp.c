@@ -400,10 +400,14 @@ answer(struct api *api, const uint8_t *der, size_t len, struct api_resp *resp)
         return;
     }
     if (!req.has_nonce && cache_get(o, &req, now, &hit)) {
+        api_metrics_ocsp_cache(api, true);
         api_blob_send(resp, 200, "application/ocsp-response", hit.der);
         cache_headers(resp, &hit, true);
         api_blob_unref(hit.der);
         return;
+    }
+    if (!req.has_nonce) {
+        api_metrics_ocsp_cache(api, false);
     }
     epoch = cache_epoch(o);
     rc = sign_fresh(api, &req, now, &fresh, &issued);

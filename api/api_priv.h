@@ -6,6 +6,7 @@
 #define WD_API_PRIV_H
 
 #include <jansson.h>
+#include <stdio.h>
 
 #include "api.h"
 
@@ -126,6 +127,18 @@ void api_crl_get_bundle(struct api *api, const struct api_req *req,
 void api_crl_get_root(struct api *api, const struct api_req *req,
                       struct api_resp *resp);
 
+/* The published CRL, as /metrics and /healthz describe it (api_crl.c). */
+struct api_crl_state {
+    bool published; /* false before the first build */
+    uint64_t number;
+    size_t der_len;
+    time_t this_update;
+    time_t next_update;
+    uint64_t validity_s; /* the configured crl_validity */
+};
+
+void api_crl_state_get(struct api *api, struct api_crl_state *out);
+
 /* OCSP responder and its cache (api_ocsp.c). */
 enum wd_err api_ocsp_start(struct api *api,
                            const struct api_revocation_cfg *cfg,
@@ -138,6 +151,46 @@ void api_ocsp_post(struct api *api, const struct api_req *req,
                    struct api_resp *resp);
 void api_ocsp_get(struct api *api, const struct api_req *req, const char *b64,
                   struct api_resp *resp);
+
+/* The public listener's health and metrics pages (api_health.c,
+ * api_metrics_page.c). */
+void api_health_get(struct api *api, const struct api_req *req,
+                    struct api_resp *resp);
+void api_metrics_get(struct api *api, const struct api_req *req,
+                     struct api_resp *resp);
+
+/*
+ * The route table entry method + path reaches, as metrics label it:
+ * endpoint = prefix + pattern ("/api/v1" + "/ca"); key tells
+ * entries apart. false when no entry matches (api_route.c, api_public.c).
+ */
+struct api_route_name {
+    const void *key;
+    const char *method;
+    const char *prefix;
+    const char *pattern;
+};
+
+bool api_route_name_get(const char *method, const char *path,
+                        struct api_route_name *out);
+bool api_public_route_name_get(const char *method, const char *path,
+                               struct api_route_name *out);
+
+/* What handlers record for /metrics (api_metrics.c); each is a no-op
+ * when api->metrics is NULL. */
+void api_metrics_issued(struct api *api, enum pki_profile profile,
+                        bool renewal);
+void api_metrics_revoked(struct api *api, int reason);
+void api_metrics_signed(struct api *api, uint64_t duration_us);
+void api_metrics_ocsp_cache(struct api *api, bool hit);
+
+/* The inventory's counts (30-day "expiring" window), cached a few
+ * seconds: a scrape must not scan the inventory each time. */
+enum wd_err api_metrics_stats_get(struct api *api, int64_t now,
+                                  struct store_cert_stats *out);
+
+/* The recorded families in the text format (api_metrics.c). */
+void api_metrics_print(const struct api_metrics *m, FILE *f);
 
 /* HTTP dates and ETag matching for cacheable public objects. */
 void api_http_date(time_t t, char *out, size_t outsz);

@@ -1,5 +1,6 @@
 /*
- * The public listener (plain HTTP): signed, public objects and health.
+ * The public listener (plain HTTP): signed, public objects, health and
+ * metrics.
  * Nothing here is secret, so there is no identity; the same error mapping
  * and JSON shapes as the API apply, except that OCSP answers in OCSP.
  */
@@ -12,14 +13,6 @@
 
 typedef void public_fn(struct api *api, const struct api_req *req,
                        struct api_resp *resp);
-
-static void
-healthz(struct api *api, const struct api_req *req, struct api_resp *resp)
-{
-    (void)api;
-    (void)req;
-    api_json_send(resp, 200, json_pack("{s:s}", "status", "ok"));
-}
 
 static void
 root_pem(struct api *api, const struct api_req *req, struct api_resp *resp)
@@ -61,7 +54,8 @@ static const struct public_route {
     size_t body_limit;
     public_fn *fn;
 } public_routes[] = {
-    { "GET", "/healthz", 0, healthz },
+    { "GET", "/healthz", 0, api_health_get },
+    { "GET", "/metrics", 0, api_metrics_get },
     { "GET", "/ca.crt", 0, root_pem },
     { "GET", "/chain.pem", 0, chain_pem },
     { "GET", "/intermediate.crt", 0, intermediate_der },
@@ -168,4 +162,24 @@ api_public_handle(struct api *api, const struct api_req *req,
         return;
     }
     route->fn(api, req, resp);
+}
+
+/* The public route method + path reaches, named for metrics. */
+bool
+api_public_route_name_get(const char *method, const char *path,
+                          struct api_route_name *out)
+{
+    /* the GET form of OCSP has no table entry: this stands for it */
+    static const char ocsp_get_key = 0;
+    const struct public_route *route;
+    const char *allow;
+
+    if (lookup(method, path, &route, &allow) != WD_OK) {
+        return false;
+    }
+    out->key = route != NULL ? (const void *)route : &ocsp_get_key;
+    out->method = route != NULL ? route->method : "GET";
+    out->prefix = "";
+    out->pattern = route != NULL ? route->path : "/ocsp/*";
+    return true;
 }

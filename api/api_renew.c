@@ -229,6 +229,7 @@ api_renew(struct api *api, const struct api_req *req, const char *arg,
         goto out;
     }
     log_info("event=renewed serial=%s from=%s", cert->serial, old->serial);
+    api_metrics_issued(api, cert->profile, true);
     api_send_issued(api, cert, pem, resp);
     snprintf(location, sizeof(location), "/api/v1/certificates/%s",
              cert->serial);

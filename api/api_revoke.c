@@ -73,6 +73,7 @@ api_cert_revoke(struct api *api, const struct api_req *req, const char *arg,
     }
     log_info("event=revoked serial=%s reason=%s", row->serial,
              pki_reason_name(row->revoke_reason));
+    api_metrics_revoked(api, row->revoke_reason);
     api_ocsp_forget(api, row->serial);
     if (api_crl_refresh(api) != WD_OK) {
         /* durable already; the worker publishes the CRL when it can */

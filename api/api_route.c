@@ -246,3 +246,25 @@ api_route_preflight(const char *method, const char *path,
     *body_limit = route->body_limit;
     return WD_OK;
 }
+
+/* The route method + path reaches, named for metrics (no authorization:
+ * a refused request is counted under the route it asked for). */
+bool
+api_route_name_get(const char *method, const char *path,
+                   struct api_route_name *out)
+{
+    char arg[WD_MAX_URL];
+    char allow[64];
+    enum wd_err err;
+    const struct api_route *route;
+
+    route = lookup(method, path, arg, sizeof(arg), allow, sizeof(allow), &err);
+    if (route == NULL) {
+        return false;
+    }
+    out->key = route;
+    out->method = route->method;
+    out->prefix = route == &page_route ? "" : API_PREFIX;
+    out->pattern = route->pattern;
+    return true;
+}

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <gnutls/gnutls.h>
 #include <jansson.h>
 #include <sys/socket.h>
 
@@ -156,12 +157,46 @@ enum wd_err srv_serve_run(const struct srv_serve_opts *opts);
 void srv_notify_ready(const char *api_listen, const char *public_listen);
 void srv_notify_stopping(void);
 
+/*
+ * What SIGHUP reloads of warden.conf (srv_live.c): the policy and limits
+ * as immutable, reference-counted snapshots. A request holds the one
+ * current at its start until its end; srv_live_swap makes a new one
+ * current, taking over cfg's policy.
+ */
+struct srv_live;
+struct srv_live_cfg;
+
+struct srv_live *srv_live_new(struct srv_config *cfg);
+void srv_live_free(struct srv_live *l);
+struct srv_live_cfg *srv_live_cfg_ref(struct srv_live *l);
+void srv_live_cfg_unref(struct srv_live_cfg *c);
+const struct api_cfg *srv_live_cfg_api(const struct srv_live_cfg *c);
+void srv_live_swap(struct srv_live *l, struct srv_config *cfg);
+
+/*
+ * The API listener's TLS identity, replaceable while it runs (srv_tls.c):
+ * each connection holds a reference to the credentials current when it
+ * was accepted until it closes.
+ */
+struct srv_tls;
+struct srv_tls_cred;
+
+enum wd_err srv_tls_new(const char *cert_pem, const char *key_pem,
+                        const char *trust_pem, struct srv_tls **out);
+void srv_tls_free(struct srv_tls *t);
+enum wd_err srv_tls_reload(struct srv_tls *t, const char *cert_pem,
+                           const char *key_pem);
+struct srv_tls_cred *srv_tls_cred_ref(struct srv_tls *t);
+void srv_tls_cred_unref(struct srv_tls_cred *c);
+bool srv_tls_cred_apply(const struct srv_tls_cred *c, gnutls_session_t session);
+
 /* The listeners (srv_http.c). */
 struct srv_http;
 
 struct srv_http_cfg {
     struct api *api;                 /* borrowed */
-    const struct srv_config *config; /* borrowed: the policy */
+    const struct srv_config *config; /* borrowed: the listen addresses */
+    struct srv_live *live;           /* borrowed: the policy and limits */
     struct sockaddr_storage api_addr;
     socklen_t api_addr_len;
     struct sockaddr_storage public_addr;
@@ -175,6 +210,24 @@ struct srv_http_cfg {
 enum wd_err srv_http_start(const struct srv_http_cfg *cfg,
                            struct srv_http **out);
 void srv_http_stop(struct srv_http *http);
+
+/*
+ * Graceful shutdown's first half: stop accepting on both listeners (a
+ * new connection is refused), serve what was already accepted, and wait
+ * up to wait_s for every request in flight to complete. srv_http_stop
+ * then closes what is left (idle keep-alive connections).
+ */
+void srv_http_drain(struct srv_http *http, unsigned wait_s);
+
+/* New connections of the API listener use this certificate and key. */
+enum wd_err srv_http_tls_reload(struct srv_http *http, const char *cert_pem,
+                                const char *key_pem);
+
+/* SIGHUP: reload warden.conf's policy and limits into live and the TLS
+ * identity into http; what fails to load is logged and kept (srv_reload.c). */
+void srv_reload_run(const struct srv_serve_opts *opts,
+                    const struct srv_config *run, struct srv_live *live,
+                    struct srv_http *http);
 
 /*
  * The delegated OCSP responder (srv_ocsp.c): load ocsp.crt/ocsp.key, or

@@ -4,10 +4,14 @@
  * client certificate before anything else, answers 413/411 from the
  * headers before reading a body byte, collects at most the route's limit,
  * fills a struct api_req and sends the struct api_resp that api/ returns.
- * One log line per request, at completion.
+ * One log line per request, at completion. It also counts what a graceful
+ * shutdown waits for (srv_http_drain) and gives each TLS session the
+ * identity current when it was accepted (srv_tls.c).
  */
 #include "srv.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <inttypes.h>
@@ -18,7 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/limits.h"
 #include "base/log.h"
@@ -41,14 +47,24 @@ struct srv_http {
     struct MHD_Daemon *public_d;
     struct api *api;
     const struct srv_config *config;
+    struct srv_live *live; /* the policy and limits a request starts with */
+    struct srv_tls *tls;   /* the identity a new API connection gets */
     struct listener api_l;
     struct listener public_l;
     char id_prefix[9]; /* random per process: request ids differ */
     atomic_uint_fast64_t next_id;
+    /* connections not idle between requests (new, or a request in
+     * flight): what a graceful shutdown waits for */
+    atomic_int busy;
+    atomic_bool stopping; /* draining: every answer closes its connection */
+    int quiesced_fd[2];   /* listen sockets taken back from MHD; -1 = none */
 };
 
 /* Per-request state, MHD's *con_cls. */
 struct request {
+    struct srv_http *http;
+    struct conn *conn;         /* its connection's state, or NULL */
+    struct srv_live_cfg *live; /* held from the first byte to the end */
     char id[32];
     struct timespec start;
     char method[16];
@@ -136,6 +152,10 @@ send_resp(struct MHD_Connection *conn, struct request *r, struct api_resp *resp)
                                 ? resp->content_type
                                 : "application/octet-stream");
     MHD_add_response_header(mr, "X-Request-Id", r->id);
+    if (atomic_load(&r->http->stopping)) {
+        /* shutting down: no next request on this connection */
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION, "close");
+    }
     /* a browser may render what we send (the page, a JSON error): never
      * sniff it into HTML, frame it or leak our URLs to another site */
     MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
@@ -173,6 +193,81 @@ send_error(struct MHD_Connection *conn, struct request *r, enum wd_err err)
 }
 
 /*
+ * What one TLS connection's client certificate was verified as. A
+ * keep-alive connection pays for the chain check (signature verifications)
+ * once, not on every request; the store is still asked each time, so a
+ * revocation takes effect at the next request. Keyed by the certificate's
+ * bytes: an identity that changes mid-connection is checked anew.
+ */
+struct conn_cache {
+    uint8_t *der;
+    size_t der_len;
+    struct pki_client client;
+};
+
+/* Per-connection state, MHD's *socket_context (on_connection makes it
+ * when the socket opens and frees it when it closes). */
+struct conn {
+    struct conn_cache cache;   /* API listener: the verified client */
+    struct srv_tls_cred *cred; /* API listener: this session's identity */
+    bool idle;                 /* between requests: not counted as busy */
+};
+
+/* The state on_connection keeps for conn, or NULL. */
+static struct conn *
+conn_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+    return info != NULL ? info->socket_context : NULL;
+}
+
+/* conn's cache, or NULL. */
+static struct conn_cache *
+conn_cache_get(struct MHD_Connection *conn)
+{
+    struct conn *c = conn_of(conn);
+
+    return c != NULL ? &c->cache : NULL;
+}
+
+/* Verify the peer's chain, or reuse this connection's verification of the
+ * same leaf while it has not expired. */
+static enum wd_err
+verify_client(struct srv_http *http, struct MHD_Connection *conn,
+              const gnutls_datum_t *peers, unsigned n, time_t now,
+              struct pki_client *out)
+{
+    const uint8_t *ders[MAX_PEER_CERTS];
+    size_t lens[MAX_PEER_CERTS];
+    struct conn_cache *cache = n > 0 ? conn_cache_get(conn) : NULL;
+    enum wd_err rc;
+    size_t i;
+
+    if (cache != NULL && cache->der != NULL &&
+        cache->der_len == peers[0].size &&
+        memcmp(cache->der, peers[0].data, peers[0].size) == 0 &&
+        now < cache->client.not_after) {
+        *out = cache->client;
+        return WD_OK;
+    }
+    for (i = 0; i < n && i < MAX_PEER_CERTS; i++) {
+        ders[i] = peers[i].data;
+        lens[i] = peers[i].size;
+    }
+    rc = pki_ca_verify_client(http->api->ca, ders, lens, i, now, out);
+    if (rc == WD_OK && cache != NULL) {
+        free(cache->der);
+        cache->der = xmalloc(peers[0].size);
+        memcpy(cache->der, peers[0].data, peers[0].size);
+        cache->der_len = peers[0].size;
+        cache->client = *out;
+    }
+    return rc;
+}
+
+/*
  * Who is calling: the verified client certificate, checked against the
  * store (it must be one we issued and not revoked) and the config's
  * policy (admin, reader or service). *row is the stored certificate; the
@@ -181,15 +276,13 @@ send_error(struct MHD_Connection *conn, struct request *r, enum wd_err err)
  */
 static enum wd_err
 identify(struct srv_http *http, struct MHD_Connection *conn, time_t now,
-         struct api_identity *who, struct store_cert **row)
+         const struct api_policy *policy, struct api_identity *who,
+         struct store_cert **row)
 {
     const union MHD_ConnectionInfo *info;
     const gnutls_datum_t *peers;
-    const uint8_t *ders[MAX_PEER_CERTS];
-    size_t lens[MAX_PEER_CERTS];
     unsigned int n = 0;
     enum wd_err rc;
-    size_t i;
 
     info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
     if (info == NULL || info->tls_session == NULL) {
@@ -200,12 +293,8 @@ identify(struct srv_http *http, struct MHD_Connection *conn, time_t now,
     if (peers == NULL) {
         n = 0;
     }
-    for (i = 0; i < n && i < MAX_PEER_CERTS; i++) {
-        ders[i] = peers[i].data;
-        lens[i] = peers[i].size;
-    }
     memset(who, 0, sizeof(*who));
-    rc = pki_ca_verify_client(http->api->ca, ders, lens, i, now, &who->cert);
+    rc = verify_client(http, conn, peers, n, now, &who->cert);
     if (rc != WD_OK) {
         return rc;
     }
@@ -225,8 +314,7 @@ identify(struct srv_http *http, struct MHD_Connection *conn, time_t now,
         return WD_E_CLIENT_CERT_INVALID;
     }
     who->row = *row;
-    who->role = api_policy_role(&http->config->policy, *row, who->name,
-                                sizeof(who->name));
+    who->role = api_policy_role(policy, *row, who->name, sizeof(who->name));
     return WD_OK;
 }
 
@@ -238,7 +326,11 @@ dispatch(struct listener *l, struct MHD_Connection *conn, struct request *r,
     struct query_acc acc = { .n = 0 };
     struct api_req req = { 0 };
     struct api_resp resp = { 0 };
+    /* handlers read api->cfg: this request's snapshot, the same from its
+     * first byte to its last whatever a SIGHUP does meanwhile */
+    struct api view = *l->http->api;
 
+    view.cfg = *srv_live_cfg_api(r->live);
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query, &acc);
     req.method = method;
     req.path = url;
@@ -260,17 +352,27 @@ dispatch(struct listener *l, struct MHD_Connection *conn, struct request *r,
     req.now = time(NULL);
     if (l->is_api) {
         req.who = &r->who;
-        api_handle(l->http->api, &req, &resp);
+        api_handle(&view, &req, &resp);
     } else {
-        api_public_handle(l->http->api, &req, &resp);
+        api_public_handle(&view, &req, &resp);
     }
     return send_resp(conn, r, &resp);
 }
 
 static struct request *
-request_new(struct srv_http *http, const char *url, const char *method)
+request_new(struct srv_http *http, struct MHD_Connection *conn, const char *url,
+            const char *method)
 {
     struct request *r = xcalloc(1, sizeof(*r));
+
+    r->http = http;
+    r->live = srv_live_cfg_ref(http->live);
+    r->conn = conn_of(conn);
+    if (r->conn != NULL && r->conn->idle) {
+        /* a kept-alive connection is busy again */
+        r->conn->idle = false;
+        atomic_fetch_add(&http->busy, 1);
+    }
 
     snprintf(r->id, sizeof(r->id), "%s-%06" PRIuFAST64, http->id_prefix,
              atomic_fetch_add(&http->next_id, 1));
@@ -295,7 +397,8 @@ on_headers(struct listener *l, struct MHD_Connection *conn, struct request *r,
     enum wd_err rc;
 
     if (l->is_api) {
-        rc = identify(l->http, conn, time(NULL), &r->who, &r->who_row);
+        rc = identify(l->http, conn, time(NULL),
+                      srv_live_cfg_api(r->live)->policy, &r->who, &r->who_row);
         if (rc == WD_E_CLIENT_CERT_INVALID && r->who.cert.serial[0] != '\0') {
             /* it chains to us (revoked, or unknown to the store): a key
              * we signed is being used where it must not be */
@@ -350,7 +453,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 
     (void)version;
     if (r == NULL) {
-        r = request_new(l->http, url, method);
+        r = request_new(l->http, conn, url, method);
         *con_cls = r;
         log_set_request_id(r->id);
         return on_headers(l, conn, r, url, method);
@@ -382,18 +485,18 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
     return dispatch(l, conn, r, url, method, r->len);
 }
 
-/* One log line per request, then free its state. */
+/* One log line per request and its metrics, then free its state. */
 static void
 on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
              enum MHD_RequestTerminationCode toe)
 {
+    struct listener *l = cls;
     struct request *r = *con_cls;
     struct timespec end;
     char path[LOG_QUOTE_BUF];
     char who[LOG_QUOTE_BUF];
     long us;
 
-    (void)cls;
     (void)conn;
     if (r == NULL) {
         return;
@@ -402,27 +505,81 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     us = (end.tv_sec - r->start.tv_sec) * 1000000L +
          (end.tv_nsec - r->start.tv_nsec) / 1000L;
     log_set_request_id(r->id);
-    log_info("event=request identity=%s method=%s path=%s status=%d "
-             "error=%s duration_us=%ld%s",
+    /* serial: the caller's own certificate (the one it is identified by) */
+    log_info("event=request identity=%s serial=%s method=%s path=%s "
+             "status=%d error=%s duration_ms=%.3f%s",
              r->have_who ? log_quote(r->who.name, strlen(r->who.name), who)
                          : "-",
-             r->method, log_quote(r->path, strlen(r->path), path), r->status,
-             r->error_code != NULL ? r->error_code : "-", us,
+             r->have_who ? r->who.cert.serial : "-", r->method,
+             log_quote(r->path, strlen(r->path), path), r->status,
+             r->error_code != NULL ? r->error_code : "-", (double)us / 1000.0,
              toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
     log_set_request_id(NULL);
+    api_metrics_request(l->http->api, l->is_api, r->method, r->path, r->status,
+                        us > 0 ? (uint64_t)us : 0);
+    if (r->conn != NULL) {
+        /* kept alive or about to close: no longer busy either way */
+        r->conn->idle = true;
+        atomic_fetch_sub(&l->http->busy, 1);
+    }
+    srv_live_cfg_unref(r->live);
     store_cert_free(r->who_row);
     free(r->body);
     free(r);
     *con_cls = NULL;
 }
 
+/*
+ * A connection opens or closes. Opening (before its TLS handshake, which
+ * runs in its own thread): it counts as busy until its first request
+ * ends, and on the API listener its session gets the identity current
+ * now, held until the session is gone (MHD deinits it before CLOSED).
+ */
+static void
+on_connection(void *cls, struct MHD_Connection *connection,
+              void **socket_context, enum MHD_ConnectionNotificationCode toe)
+{
+    struct listener *l = cls;
+    struct conn *c = *socket_context;
+
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        c = xcalloc(1, sizeof(*c));
+        if (l->is_api) {
+            const union MHD_ConnectionInfo *info = MHD_get_connection_info(
+                connection, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+
+            c->cred = srv_tls_cred_ref(l->http->tls);
+            if (info == NULL || info->tls_session == NULL ||
+                !srv_tls_cred_apply(c->cred,
+                                    (gnutls_session_t)info->tls_session)) {
+                log_warn("event=tls_identity_not_set reason=\"this "
+                         "connection uses the certificate of the start\"");
+            }
+        }
+        atomic_fetch_add(&l->http->busy, 1);
+        *socket_context = c;
+        return;
+    }
+    if (c == NULL) {
+        return;
+    }
+    if (!c->idle) {
+        atomic_fetch_sub(&l->http->busy, 1);
+    }
+    srv_tls_cred_unref(c->cred);
+    free(c->cache.der);
+    free(c);
+    *socket_context = NULL;
+}
+
 static struct MHD_Daemon *
 start_daemon(struct listener *l, const struct sockaddr_storage *addr,
              const struct srv_http_cfg *cfg)
 {
+    /* ITC: what MHD_quiesce_daemon and MHD_add_connection need (drain) */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD |
                      MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
-                     MHD_USE_ERROR_LOG;
+                     MHD_USE_ERROR_LOG | MHD_USE_ITC;
 
     if (addr->ss_family == AF_INET6) {
         flags |= MHD_USE_IPv6;
@@ -434,15 +591,18 @@ start_daemon(struct listener *l, const struct sockaddr_storage *addr,
             MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
             addr, MHD_OPTION_CONNECTION_LIMIT, (unsigned)WD_MAX_CONNECTIONS,
             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)WD_CONNECTION_TIMEOUT_S,
-            MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_END);
+            MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
+            MHD_OPTION_NOTIFY_CONNECTION, on_connection, l, MHD_OPTION_END);
     }
     return MHD_start_daemon(
         flags | MHD_USE_TLS, 0, NULL, NULL, on_request, l,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR, addr,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)WD_MAX_CONNECTIONS,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)WD_CONNECTION_TIMEOUT_S,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_HTTPS_MEM_CERT,
-        cfg->tls_cert_pem, MHD_OPTION_HTTPS_MEM_KEY, cfg->tls_key_pem,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, l,
+        MHD_OPTION_HTTPS_MEM_CERT, cfg->tls_cert_pem, MHD_OPTION_HTTPS_MEM_KEY,
+        cfg->tls_key_pem,
         /* a trust list makes MHD request a client certificate; we verify
          * it ourselves in identify() */
         MHD_OPTION_HTTPS_MEM_TRUST, cfg->trust_pem, MHD_OPTION_HTTPS_PRIORITIES,
@@ -461,6 +621,14 @@ srv_http_start(const struct srv_http_cfg *cfg, struct srv_http **out)
 
     http->api = cfg->api;
     http->config = cfg->config;
+    http->live = cfg->live;
+    http->quiesced_fd[0] = -1;
+    http->quiesced_fd[1] = -1;
+    if (srv_tls_new(cfg->tls_cert_pem, cfg->tls_key_pem, cfg->trust_pem,
+                    &http->tls) != WD_OK) {
+        srv_http_stop(http);
+        return WD_E_CONFIG;
+    }
     http->api_l.http = http;
     http->api_l.is_api = true;
     http->public_l.http = http;
@@ -488,10 +656,16 @@ srv_http_start(const struct srv_http_cfg *cfg, struct srv_http **out)
     return WD_OK;
 }
 
-/* Stop both listeners, waiting for in-flight requests. Accepts NULL. */
+/*
+ * Stop both listeners: close every connection left (after srv_http_drain,
+ * only idle ones) once the threads serving requests are done. Accepts
+ * NULL.
+ */
 void
 srv_http_stop(struct srv_http *http)
 {
+    size_t i;
+
     if (http == NULL) {
         return;
     }
@@ -501,5 +675,89 @@ srv_http_stop(struct srv_http *http)
     if (http->public_d != NULL) {
         MHD_stop_daemon(http->public_d);
     }
+    /* MHD leaves a quiesced socket to us, to close once it has stopped */
+    for (i = 0; i < 2; i++) {
+        if (http->quiesced_fd[i] >= 0) {
+            close(http->quiesced_fd[i]);
+        }
+    }
+    srv_tls_free(http->tls);
     free(http);
+}
+
+/*
+ * Take a listen socket back from d: first hand d the connections already
+ * waiting in its backlog (closing the socket would reset them), then stop
+ * it listening, so that a later attempt is refused rather than queued and
+ * reset. Returns the socket (closed by srv_http_stop), or -1.
+ */
+static int
+stop_listening(struct MHD_Daemon *d)
+{
+    int fd = MHD_quiesce_daemon(d);
+    struct sockaddr_storage addr;
+    socklen_t len;
+    int flags;
+    int c;
+
+    if (fd == MHD_INVALID_SOCKET) {
+        return -1;
+    }
+    flags = fcntl(fd, F_GETFL);
+    if (flags == -1 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1) {
+        log_warn("event=drain_backlog_skipped err=\"%s\"", strerror(errno));
+    } else {
+        for (;;) {
+            len = sizeof(addr);
+            c = accept(fd, (struct sockaddr *)&addr, &len);
+            if (c < 0 && errno == EINTR) {
+                continue;
+            }
+            if (c < 0) {
+                break; /* EAGAIN: the backlog is empty */
+            }
+            /* on failure MHD closes c itself */
+            MHD_add_connection(d, c, (struct sockaddr *)&addr, len);
+        }
+    }
+    /* Linux: a listening socket shut down for reading stops listening */
+    shutdown(fd, SHUT_RD);
+    return fd;
+}
+
+/*
+ * SIGTERM's first half: stop accepting on both listeners and wait, at
+ * most wait_s, until no connection is busy: every request in flight
+ * answered (with Connection: close) and every connection accepted before
+ * the stop served. Idle keep-alive connections are left to srv_http_stop.
+ */
+void
+srv_http_drain(struct srv_http *http, unsigned wait_s)
+{
+    struct timespec start;
+    struct timespec now;
+    struct timespec tick = { .tv_sec = 0, .tv_nsec = 20 * 1000000L };
+    int busy;
+
+    atomic_store(&http->stopping, true);
+    http->quiesced_fd[0] = stop_listening(http->api_d);
+    http->quiesced_fd[1] = stop_listening(http->public_d);
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    while ((busy = atomic_load(&http->busy)) > 0) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec - start.tv_sec >= (time_t)wait_s) {
+            log_warn("event=drain_timeout busy=%d wait_s=%u", busy, wait_s);
+            return;
+        }
+        nanosleep(&tick, NULL);
+    }
+    log_info("event=drained");
+}
+
+/* New API connections get cert_pem and key_pem (checked first). */
+enum wd_err
+srv_http_tls_reload(struct srv_http *http, const char *cert_pem,
+                    const char *key_pem)
+{
+    return srv_tls_reload(http->tls, cert_pem, key_pem);
 }

@@ -23,6 +23,10 @@
 #define SIGN_SLOTS 4
 /* How often main wakes for maintenance (responder renewal). */
 #define MAINTENANCE_S 60
+/* How long SIGTERM waits for requests in flight: longer than a request
+ * normally takes (a signing slot is waited for 10 s at most), short of
+ * what a service manager allows before it kills (systemd: 90 s). */
+#define DRAIN_S 10
 
 /* The TLS identity serve reads from the data dir (the CA: srv_ca_load). */
 struct ca_files {
@@ -168,7 +172,9 @@ maybe_renew_responder(const char *dir, struct api *api,
 
 /*
  * Run the daemon until SIGTERM or SIGINT; then stop accepting, let
- * in-flight requests finish, close the store. WD_OK on a clean stop.
+ * in-flight requests finish (DRAIN_S at most), close the store. SIGHUP
+ * reloads warden.conf's policy, the TLS identity and root.crl. WD_OK on a
+ * clean stop.
  */
 enum wd_err
 srv_serve_run(const struct srv_serve_opts *opts)
@@ -180,6 +186,7 @@ srv_serve_run(const struct srv_serve_opts *opts)
     struct srv_http *http = NULL;
     struct srv_http_cfg hcfg = { 0 };
     struct api api = { 0 };
+    struct srv_live *live = NULL;
     char public_url[256];
     char db[4096];
     sigset_t set;
@@ -233,13 +240,13 @@ srv_serve_run(const struct srv_serve_opts *opts)
     /* at most SIGN_SLOTS private-key operations at once */
     sem_init(&sign_slots, 0, SIGN_SLOTS);
     api.sign_slots = &sign_slots;
-    api.cfg.policy = &cfg.policy;
-    api.cfg.max_sans = cfg.max_sans;
-    api.cfg.default_validity_s = cfg.default_validity_s;
-    api.cfg.max_validity_s = cfg.max_validity_s;
-    api.cfg.expiring_window_s = cfg.expiring_window_s;
+    api.metrics = api_metrics_new();
+    /* api.cfg stays empty: each request gets the live snapshot's, which
+     * SIGHUP replaces (srv_live.c); cfg keeps what only a restart changes */
+    live = srv_live_new(&cfg);
     hcfg.api = &api;
     hcfg.config = &cfg;
+    hcfg.live = live;
     hcfg.tls_cert_pem = files.server_chain;
     hcfg.tls_key_pem = files.server_key;
     hcfg.trust_pem = pki_ca_chain_pem(ca);
@@ -266,8 +273,10 @@ srv_serve_run(const struct srv_serve_opts *opts)
         }
         if (sig == SIGHUP) {
             size_t len;
-            char *der = read_root_crl(opts->dir, &len);
+            char *der;
 
+            srv_reload_run(opts, &cfg, live, http);
+            der = read_root_crl(opts->dir, &len);
             api_root_crl_set(&api, (const uint8_t *)der, len);
             free(der);
         }
@@ -275,9 +284,12 @@ srv_serve_run(const struct srv_serve_opts *opts)
     }
     log_info("event=stopping signal=%d", sig);
     srv_notify_stopping();
+    srv_http_drain(http, DRAIN_S);
 out:
     srv_http_stop(http);
+    srv_live_free(live);
     api_revocation_stop(&api);
+    api_metrics_free(api.metrics);
     store_close(st);
     pki_ca_free(ca);
     ca_files_free(&files);

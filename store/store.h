@@ -124,6 +124,11 @@ enum wd_err store_cert_stats_get(struct store *st, int64_t now,
                                  int64_t expiring_window,
                                  struct store_cert_stats *out);
 
+/* Bytes of the database (its pages) and of its write-ahead log file
+ * (store_size.c). */
+enum wd_err store_size_get(struct store *st, int64_t *db_bytes,
+                           int64_t *wal_bytes);
+
 /* An audit event: who did what to which serial, and how it ended. */
 struct store_audit_event {
     int64_t at;          /* seconds, UTC; 0 = now */

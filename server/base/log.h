@@ -1,6 +1,9 @@
 /*
- * One key=value line per event on stderr, for journald. Every line carries
- * the request id that srv_http.c sets for the thread serving a request.
+ * One line per event on stderr: a JSON object when stderr is a file, a
+ * pipe or journald, key=value text when it is a terminal (or as
+ * WARDEN_LOG_FORMAT=json|text says). Call sites write key=value pairs
+ * either way; log_json.c turns them into JSON. Every line carries the
+ * request id that srv_http.c sets for the thread serving a request.
  * Untrusted text goes through log_quote() first: it is escaped and capped.
  */
 #ifndef WD_LOG_H
@@ -34,5 +37,19 @@ void log_msg(enum log_level level, const char *fmt, ...)
  * LOG_QUOTE_MAX input bytes with "..." appended. Returns buf.
  */
 const char *log_quote(const char *s, size_t len, char buf[LOG_QUOTE_BUF]);
+
+/* The longest key=value line; longer ones are cut. */
+#define LOG_LINE_MAX 2048
+/* Room for any line as JSON: each byte may become a 6-byte escape. */
+#define LOG_JSON_MAX (LOG_LINE_MAX * 6 + 256)
+#define LOG_JSON_MIN 256
+
+/*
+ * kv (key=value pairs as the call sites write them) as one JSON object:
+ * {"time":..., "level":..., "request_id":..., then each pair}, written to
+ * out (outsz >= LOG_JSON_MIN). Returns its length (log_json.c).
+ */
+size_t log_json_line(char *out, size_t outsz, const char *time,
+                     const char *level, const char *request_id, const char *kv);
 
 #endif

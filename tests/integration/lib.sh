@@ -3,6 +3,9 @@
 # assertions that count. Source it, call wd_setup, end with wd_finish.
 # shellcheck shell=bash
 set -uo pipefail
+# The daemon logs JSON lines when stderr is not a terminal; these tests
+# grep its key=value text form (test_logs.sh checks the JSON default).
+export WARDEN_LOG_FORMAT=${WARDEN_LOG_FORMAT:-text}
 
 WARDEN_BIN=${WARDEN_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/warden}
 WD_PASSED=0
