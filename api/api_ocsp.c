@@ -6,7 +6,8 @@
  * re-signed at half-life (RFC 5019 caching headers); a revocation drops
  * its serial's entries before the revoke call answers. Requests with a
  * nonce, and serials we never issued, are signed live and not cached (a
- * flood of random serials must not fill memory).
+ * flood of random serials must not fill memory). A request whose exact
+ * bytes were seen before skips the parse (struct raw).
  */
 #include "api_priv.h"
 
@@ -39,12 +40,31 @@ struct entry {
     time_t refresh_at; /* re-sign from then on */
 };
 
+/*
+ * The shortcut in front of the cache: a request's exact bytes, seen before
+ * without a nonce, and the CertID they parse to. Relying parties repeat
+ * the same request, so most are answered without decoding a byte of ASN.1
+ * (the same bytes always parse the same way; nothing here goes stale).
+ */
+#define RAW_MAX 256                 /* bytes; a nonce-less request is ~80-130 */
+#define RAW_MAX_ENTRIES (16 * 1024) /* ~6 MiB at most, then start afresh */
+
+struct raw {
+    struct raw *next;
+    uint8_t req[RAW_MAX];
+    size_t req_len;
+    uint8_t cert_id[sizeof(((struct pki_ocsp_req *)0)->cert_id)];
+    size_t cert_id_len;
+};
+
 struct api_ocsp {
     pthread_rwlock_t responder_lock; /* readers sign, swap writes */
     struct pki_ocsp_responder *responder;
     pthread_mutex_t cache_lock;
     struct entry *buckets[N_BUCKETS];
     size_t n_entries;
+    struct raw *raw_buckets[N_BUCKETS];
+    size_t n_raw;
     /* bumped by every forget/flush: an answer read from the store before
      * a revocation must not be cached after it */
     uint64_t epoch;
@@ -93,28 +113,110 @@ flush_locked(struct api_ocsp *o)
     o->n_entries = 0;
 }
 
+/* The fresh entry for this CertID, or NULL; cache_lock is held. */
+static struct entry *
+find_locked(struct api_ocsp *o, const uint8_t *id, size_t len, time_t now)
+{
+    struct entry *e;
+
+    for (e = o->buckets[bucket_of(id, len)]; e != NULL; e = e->next) {
+        if (same_id(e, id, len)) {
+            return now < e->refresh_at ? e : NULL;
+        }
+    }
+    return NULL;
+}
+
 /* A fresh cached response for this CertID, with a reference; or NULL. */
 static struct entry *
 cache_get(struct api_ocsp *o, const struct pki_ocsp_req *req, time_t now,
           struct entry *copy)
 {
     struct entry *e;
-    struct entry *found = NULL;
 
     pthread_mutex_lock(&o->cache_lock);
-    for (e = o->buckets[bucket_of(req->cert_id, req->cert_id_len)]; e != NULL;
-         e = e->next) {
-        if (same_id(e, req->cert_id, req->cert_id_len)) {
-            if (now < e->refresh_at) {
-                *copy = *e;
-                copy->der = api_blob_ref(e->der);
-                found = copy;
-            }
+    e = find_locked(o, req->cert_id, req->cert_id_len, now);
+    if (e != NULL) {
+        *copy = *e;
+        copy->der = api_blob_ref(e->der);
+    }
+    pthread_mutex_unlock(&o->cache_lock);
+    return e != NULL ? copy : NULL;
+}
+
+/* The fresh cached response for a request seen before with exactly these
+ * bytes (and no nonce), with a reference; or NULL. */
+static struct entry *
+raw_get(struct api_ocsp *o, const uint8_t *der, size_t len, time_t now,
+        struct entry *copy)
+{
+    struct entry *e = NULL;
+    struct raw *r;
+
+    if (len > RAW_MAX) {
+        return NULL;
+    }
+    pthread_mutex_lock(&o->cache_lock);
+    for (r = o->raw_buckets[bucket_of(der, len)]; r != NULL; r = r->next) {
+        if (r->req_len == len && memcmp(r->req, der, len) == 0) {
+            e = find_locked(o, r->cert_id, r->cert_id_len, now);
             break;
         }
     }
+    if (e != NULL) {
+        *copy = *e;
+        copy->der = api_blob_ref(e->der);
+    }
     pthread_mutex_unlock(&o->cache_lock);
-    return found;
+    return e != NULL ? copy : NULL;
+}
+
+static void
+raw_flush_locked(struct api_ocsp *o)
+{
+    size_t i;
+
+    for (i = 0; i < N_BUCKETS; i++) {
+        while (o->raw_buckets[i] != NULL) {
+            struct raw *r = o->raw_buckets[i];
+
+            o->raw_buckets[i] = r->next;
+            free(r);
+        }
+    }
+    o->n_raw = 0;
+}
+
+/* Remember that these request bytes (no nonce, ours) name req's CertID. */
+static void
+raw_put(struct api_ocsp *o, const uint8_t *der, size_t len,
+        const struct pki_ocsp_req *req)
+{
+    size_t b = bucket_of(der, len);
+    struct raw *r;
+
+    if (len > RAW_MAX) {
+        return;
+    }
+    pthread_mutex_lock(&o->cache_lock);
+    for (r = o->raw_buckets[b]; r != NULL; r = r->next) {
+        if (r->req_len == len && memcmp(r->req, der, len) == 0) {
+            pthread_mutex_unlock(&o->cache_lock);
+            return;
+        }
+    }
+    if (o->n_raw >= RAW_MAX_ENTRIES) {
+        raw_flush_locked(o);
+    }
+    r = xmalloc(sizeof(*r));
+    memcpy(r->req, der, len);
+    r->req_len = len;
+    memcpy(r->cert_id, req->cert_id, req->cert_id_len);
+    r->cert_id_len = req->cert_id_len;
+    r->next = o->raw_buckets[b];
+    o->raw_buckets[b] = r;
+    o->n_raw++;
+    pthread_mutex_unlock(&o->cache_lock);
 }
 
 static uint64_t
@@ -391,6 +493,13 @@ answer(struct api *api, const uint8_t *der, size_t len, struct api_resp *resp)
         send_status(resp, PKI_OCSP_TRY_LATER);
         return;
     }
+    if (raw_get(o, der, len, now, &hit) != NULL) {
+        api_metrics_ocsp_cache(api, true);
+        api_blob_send(resp, 200, "application/ocsp-response", hit.der);
+        cache_headers(resp, &hit, true);
+        api_blob_unref(hit.der);
+        return;
+    }
     if (pki_ocsp_req_parse(api->ca, der, len, &req) != WD_OK) {
         send_status(resp, PKI_OCSP_MALFORMED_REQUEST);
         return;
@@ -398,6 +507,9 @@ answer(struct api *api, const uint8_t *der, size_t len, struct api_resp *resp)
     if (!req.ours) {
         send_status(resp, PKI_OCSP_UNAUTHORIZED);
         return;
+    }
+    if (!req.has_nonce) {
+        raw_put(o, der, len, &req);
     }
     if (!req.has_nonce && cache_get(o, &req, now, &hit)) {
         api_metrics_ocsp_cache(api, true);
@@ -510,6 +622,7 @@ api_ocsp_stop(struct api *api)
         return;
     }
     flush_locked(o);
+    raw_flush_locked(o);
     pki_ocsp_responder_free(o->responder);
     pthread_rwlock_destroy(&o->responder_lock);
     pthread_mutex_destroy(&o->cache_lock);
