@@ -6,17 +6,8 @@
 # run of each fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
-export DEBIAN_FRONTEND=noninteractive
 if [ "${WARDEN_SKIP_APT:-0}" != 1 ]; then
-    sudo_if_needed apt-get update -qq
-    # shellcheck disable=SC2046
-    sudo_if_needed apt-get install -y -qq --no-install-recommends \
-        $(grep -hv '^#' deploy/packages.txt tests/packages.txt)
-    # Node.js for the OpenAPI linter: Debian's only where none is installed
-    # (a Node with its own npm conflicts with Debian's npm package)
-    command -v npm >/dev/null ||
-        sudo_if_needed apt-get install -y -qq --no-install-recommends nodejs npm
+    bash tests/apt-install.sh
 fi
 
 echo "== format check (clang-format, .clang-format)"
