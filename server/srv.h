@@ -189,6 +189,7 @@ enum wd_err srv_tls_reload(struct srv_tls *t, const char *cert_pem,
 struct srv_tls_cred *srv_tls_cred_ref(struct srv_tls *t);
 void srv_tls_cred_unref(struct srv_tls_cred *c);
 bool srv_tls_cred_apply(const struct srv_tls_cred *c, gnutls_session_t session);
+bool srv_tls_tickets_enable(const struct srv_tls *t, gnutls_session_t session);
 
 /* The listeners (srv_http.c). */
 struct srv_http;

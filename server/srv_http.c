@@ -554,6 +554,10 @@ on_connection(void *cls, struct MHD_Connection *connection,
                                     (gnutls_session_t)info->tls_session)) {
                 log_warn("event=tls_identity_not_set reason=\"this "
                          "connection uses the certificate of the start\"");
+            } else {
+                /* a returning client resumes instead of a full handshake */
+                srv_tls_tickets_enable(l->http->tls,
+                                       (gnutls_session_t)info->tls_session);
             }
         }
         atomic_fetch_add(&l->http->busy, 1);

@@ -29,6 +29,10 @@ struct srv_tls {
     pthread_mutex_t lock; /* guards cur while a reference is taken */
     struct srv_tls_cred *cur;
     char *trust_pem; /* the CAs whose clients we ask for a certificate */
+    /* the session ticket key (RFC 8446 4.6.1 resumption), made at start
+     * and never written anywhere: a restart invalidates every ticket.
+     * GnuTLS rotates the keys it derives from it */
+    gnutls_datum_t ticket_key;
 };
 
 /* Is the first certificate of gc within its validity at now? */
@@ -125,6 +129,12 @@ srv_tls_new(const char *cert_pem, const char *key_pem, const char *trust_pem,
         return rc;
     }
     t = xcalloc(1, sizeof(*t));
+    if (gnutls_session_ticket_key_generate(&t->ticket_key) < 0) {
+        /* resumption is an optimisation: serve without it */
+        log_warn("event=tls_tickets_off reason=\"no ticket key\"");
+        t->ticket_key.data = NULL;
+        t->ticket_key.size = 0;
+    }
     pthread_mutex_init(&t->lock, NULL);
     t->cur = c;
     t->trust_pem = xstrdup(trust_pem);
@@ -142,7 +152,26 @@ srv_tls_free(struct srv_tls *t)
     srv_tls_cred_unref(t->cur);
     pthread_mutex_destroy(&t->lock);
     free(t->trust_pem);
+    if (t->ticket_key.data != NULL) {
+        gnutls_memset(t->ticket_key.data, 0, t->ticket_key.size);
+        gnutls_free(t->ticket_key.data);
+    }
     free(t);
+}
+
+/*
+ * Let session resume a TLS session by ticket (RFC 8446 4.6.1; RFC 5077 for
+ * TLS 1.2): a client reconnecting skips the key exchange and the
+ * certificate signatures. The client certificate travels in the ticket
+ * and is checked again, with the store, on every request as on a full
+ * handshake. False if tickets are off (the session still works).
+ */
+bool
+srv_tls_tickets_enable(const struct srv_tls *t, gnutls_session_t session)
+{
+    return t->ticket_key.data != NULL &&
+           gnutls_session_ticket_enable_server(session, &t->ticket_key) ==
+               GNUTLS_E_SUCCESS;
 }
 
 /*

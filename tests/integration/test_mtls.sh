@@ -107,5 +107,21 @@ expect_eq "1 0 " "$conns" "two GETs on the API listener share one connection"
 conns=$(curl -sS -o /dev/null -o /dev/null -w '%{num_connects} ' "http://$WD_PUB/healthz" "http://$WD_PUB/ca.crt")
 expect_eq "1 0 " "$conns" "two GETs on the public listener share one connection"
 
+# TLS session resumption: a returning client skips the full handshake,
+# and its certificate, carried in the ticket, is still checked against the
+# store on every request: once revoked, a resumed session is refused too
+resumed_get() { # resumed_get CERT KEY SESSION-IN|-sess_out FILE -> transcript
+    printf 'GET /api/v1/whoami HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n' "$WD_API" |
+        timeout 10 openssl s_client -connect "$WD_API" -CAfile "$D/ca.crt" -cert "$1" -key "$2" \
+            "$3" "$4" -ign_eof 2>/dev/null
+}
+resumed_get svc.crt svc.key -sess_out svc.sess >/dev/null
+out=$(resumed_get svc.crt svc.key -sess_in svc.sess)
+expect_match "^Reused, TLSv1.3" "$out" "a returning client resumes its TLS session"
+expect_match '"role":"service"' "$out" "a resumed session is answered as its client certificate"
+wd_api "$D" admin -X POST "https://$WD_API/api/v1/certificates/$svc_serial/revoke" >/dev/null
+out=$(resumed_get svc.crt svc.key -sess_in svc.sess)
+expect_match "client_certificate_invalid" "$out" "a resumed session of a revoked certificate is refused"
+
 expect_eq "$((before + 2))" "$(rows)" "only the two admin issuances were stored"
 wd_finish
