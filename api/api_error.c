@@ -54,6 +54,8 @@ static const struct api_err_row {
     { WD_E_IO, 500, "internal_error" },
     { WD_E_UNAVAILABLE, 503, "unavailable" },
     { WD_E_KEY_UNPROTECTED, 500, "internal_error" },
+    { WD_E_JWS_MALFORMED, 400, "bad_jws" },
+    { WD_E_JWS_SIGNATURE, 400, "bad_signature" },
 };
 
 static const struct api_err_row *

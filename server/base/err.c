@@ -58,6 +58,10 @@ static const char *const sentences[WD_E__COUNT] = {
     [WD_E_UNAVAILABLE] = "the service is temporarily unavailable",
     [WD_E_KEY_UNPROTECTED] = "a private key or the data directory is "
                              "accessible to other users",
+    [WD_E_JWS_MALFORMED] = "not a well-formed JSON Web Signature, JSON Web "
+                           "Key or base64url value",
+    [WD_E_JWS_SIGNATURE] = "the JSON Web Signature does not verify with "
+                           "the key and algorithm given",
 };
 
 const char *

@@ -46,6 +46,8 @@ enum wd_err {
     WD_E_IO,              /* a file could not be read or written */
     WD_E_UNAVAILABLE,     /* store busy or shutting down; retry */
     WD_E_KEY_UNPROTECTED, /* a key file or the data dir is open to others */
+    WD_E_JWS_MALFORMED,   /* not a well-formed JWS, JWK or base64url */
+    WD_E_JWS_SIGNATURE,   /* a JWS signature that does not verify */
     WD_E__COUNT           /* not an error: the number of values */
 };
 

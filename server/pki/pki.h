@@ -449,4 +449,91 @@ enum wd_err pki_base64_decode(const char *text, size_t len, uint8_t **out,
 enum wd_err pki_ocsp_resp_error(enum pki_ocsp_error status, uint8_t **der,
                                 size_t *der_len);
 
+/* ---- JSON Web Keys and Signatures for ACME (pki_jws.c, pki_b64url.c) ----
+ * RFC 8555 6.2: every ACME request is a JWS signed by the account key. The
+ * ACME layer parses the JSON and hands over base64url strings; here they
+ * are decoded, bounded and checked, and GnuTLS verifies. */
+
+/* The JWS algorithms we verify (RFC 7518 3.1, RFC 8037 3.1); "none", the
+ * HMACs and everything else are refused. */
+enum pki_jws_alg { PKI_JWS_RS256, PKI_JWS_ES256, PKI_JWS_ES384, PKI_JWS_EDDSA };
+
+/* "RS256", "ES256", "ES384", "EdDSA" (case matters, RFC 7515 4.1.1);
+ * false, leaving *out alone, for NULL or anything else. */
+bool pki_jws_alg_parse(const char *name, enum pki_jws_alg *out);
+const char *pki_jws_alg_name(enum pki_jws_alg alg); /* "unknown" if none */
+
+/* A JWK's members as received: base64url strings (kty and crv as text),
+ * NUL-terminated, NULL when absent. Private members are never read. */
+struct pki_jwk_parts {
+    const char *kty, *crv, *x, *y, *n, *e;
+};
+
+/* A public key from a JWK or a certificate: RSA 2048-8192 bits, ECDSA
+ * P-256 or P-384, or Ed25519; immutable once made. */
+struct pki_jwk;
+
+/*
+ * Decode and check a JWK (RFC 7517, RFC 7518 6, RFC 8037 2). Caller owns
+ * *out (pki_jwk_free); on failure it is untouched. WD_E_JWS_MALFORMED for
+ * missing, stray or badly encoded members, an EC point off its curve or
+ * an impossible RSA key; WD_E_WEAK_KEY for RSA under 2048 bits;
+ * WD_E_UNSUPPORTED_KEY for any other kty, crv or size ("oct", P-521, ...).
+ */
+enum wd_err pki_jwk_import(const struct pki_jwk_parts *p, struct pki_jwk **out);
+void pki_jwk_free(struct pki_jwk *k);
+
+/* RFC 7638: base64url(SHA-256(canonical JSON)), 43 characters. */
+#define PKI_JWK_THUMBPRINT_LEN 43
+enum wd_err pki_jwk_thumbprint(const struct pki_jwk *k,
+                               char out[PKI_JWK_THUMBPRINT_LEN + 1]);
+
+/* The canonical JSON of the required members (RFC 7638 3.2), e.g.
+ * {"e":"AQAB","kty":"RSA","n":"..."}: to store an account key. Caller
+ * frees. */
+char *pki_jwk_canonical(const struct pki_jwk *k);
+
+/* The same public key? False if either is NULL. */
+bool pki_jwk_equal(const struct pki_jwk *a, const struct pki_jwk *b);
+
+/* Is alg the one this key signs with: RS256 for RSA, ES256 for P-256,
+ * ES384 for P-384, EdDSA for Ed25519? */
+bool pki_jwk_alg_fits(const struct pki_jwk *k, enum pki_jws_alg alg);
+
+/*
+ * Verify a JWS signature (RFC 7515 5.2) over input, the ASCII of
+ * protected || '.' || payload, as sent. sig is the decoded signature: for
+ * ECDSA the fixed-size R||S of RFC 7518 3.4. WD_OK, WD_E_JWS_SIGNATURE for
+ * a signature that does not verify (wrong length, alg not the key's, bad
+ * value), WD_E_TOO_LARGE for input over 2 * PKI_B64URL_MAX_TEXT + 1.
+ */
+enum wd_err pki_jws_verify(const struct pki_jwk *k, enum pki_jws_alg alg,
+                           const uint8_t *input, size_t input_len,
+                           const uint8_t *sig, size_t sig_len);
+
+/*
+ * The public key of one DER certificate as a JWK, for a revokeCert signed
+ * by the certificate's own key (RFC 8555 7.6). Caller owns *out.
+ * WD_E_JWS_MALFORMED for bytes that are not one DER certificate, else as
+ * pki_jwk_import; WD_E_TOO_LARGE over WD_MAX_CSR_BYTES.
+ */
+enum wd_err pki_jwk_from_cert(const uint8_t *der, size_t len,
+                              struct pki_jwk **out);
+
+/* The longest base64url text we decode: a finalize payload carries a CSR
+ * of up to WD_MAX_CSR_BYTES base64url-encoded twice (16/9 of it). */
+#define PKI_B64URL_MAX_TEXT (4 * WD_MAX_CSR_BYTES)
+
+/*
+ * base64url without padding (RFC 7515 2, RFC 4648 5). Decode takes len
+ * characters of s and refuses padding, '+', '/', whitespace, a length of
+ * 4k+1 and non-zero trailing bits (WD_E_JWS_MALFORMED), or more than
+ * PKI_B64URL_MAX_TEXT (WD_E_TOO_LARGE); "" decodes to nothing (the
+ * payload of a POST-as-GET). Caller frees *out, which is never NULL on
+ * WD_OK. Encode returns a new NUL-terminated string.
+ */
+enum wd_err pki_b64url_decode(const char *s, size_t len, uint8_t **out,
+                              size_t *out_len);
+char *pki_b64url_encode(const uint8_t *data, size_t len);
+
 #endif
