@@ -82,8 +82,8 @@ store_cert_free(struct store_cert *c)
 }
 
 /* Everything a row needs is there: a missing field is a caller's bug. */
-static bool
-cert_is_complete(const struct store_cert *c)
+bool
+store_cert_is_complete(const struct store_cert *c)
 {
     return c != NULL &&
            wd_serial_is_valid(c->serial,
@@ -117,8 +117,8 @@ cert_bind(sqlite3_stmt *s, const struct store_cert *c)
     return rc;
 }
 
-static enum wd_err
-row_insert(struct store_conn *conn, const struct store_cert *c)
+enum wd_err
+store_cert_row_insert(struct store_conn *conn, const struct store_cert *c)
 {
     sqlite3_stmt *s = NULL;
     enum wd_err err;
@@ -186,7 +186,7 @@ insert_write(struct store_conn *conn, void *ctx)
     struct insert_job *job = ctx;
     enum wd_err err;
 
-    err = row_insert(conn, job->c);
+    err = store_cert_row_insert(conn, job->c);
     if (err == WD_OK) {
         err = store_audit_insert(conn, &job->ev);
     }
@@ -200,7 +200,7 @@ store_cert_insert_audited(struct store *st, const struct store_cert *c,
 {
     struct insert_job job = { 0 };
 
-    if (st == NULL || !cert_is_complete(c) || !word_is_valid(actor) ||
+    if (st == NULL || !store_cert_is_complete(c) || !word_is_valid(actor) ||
         !word_is_valid(action) ||
         (detail != NULL &&
          strnlen(detail, AUDIT_DETAIL_MAX + 1) > AUDIT_DETAIL_MAX)) {

@@ -110,6 +110,105 @@ static const char *const migrations[] = {
     "CREATE INDEX certificates_expiry"
     " ON certificates (not_after, id, revoked_at);"
     "DROP INDEX certificates_not_after;",
+
+    /* 6: ACME, RFC 8555 (store_acme*.c). Statuses and types are the
+     * RFC's words, held to them by CHECK; JSON (a JWK, contacts, problem
+     * documents) is text made by api/ and kept as given. Accounts and
+     * orders number by AUTOINCREMENT, so an id is never reused: an
+     * order listing pages on it, and invalid orders get deleted. Every
+     * foreign key's child column leads an index, so checking or
+     * cascading a parent's deletion never scans a table */
+    /* External Account Binding keys (RFC 8555 7.3.4) an admin made; the
+     * account bound to one names it (acme_accounts.eab_kid) */
+    "CREATE TABLE acme_eab_keys ("
+    " kid TEXT PRIMARY KEY,"
+    " hmac_key BLOB NOT NULL,"
+    " created_by TEXT NOT NULL,"
+    " created_at INTEGER NOT NULL);"
+    /* kid is in the account URL; thumbprint (RFC 7638) finds the account
+     * of a JWS key; both unique, and eab_kid too: a key serves one
+     * account. Never deleted: deactivation is a status */
+    "CREATE TABLE acme_accounts ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " kid TEXT NOT NULL UNIQUE,"
+    " jwk TEXT NOT NULL,"
+    " thumbprint TEXT NOT NULL UNIQUE,"
+    " status TEXT NOT NULL"
+    "  CHECK (status IN ('valid', 'deactivated', 'revoked')),"
+    " contact TEXT,"
+    " eab_kid TEXT UNIQUE REFERENCES acme_eab_keys (kid),"
+    " created_at INTEGER NOT NULL);"
+    /* an order's identifiers are its authorizations' (one each, never
+     * shared between orders); not_before and not_after are what the
+     * client asked for, NULL if nothing; certificate_serial links a
+     * valid order to the inventory */
+    "CREATE TABLE acme_orders ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " oid TEXT NOT NULL UNIQUE,"
+    " account_id INTEGER NOT NULL REFERENCES acme_accounts (id),"
+    " status TEXT NOT NULL CHECK (status IN ('pending', 'ready',"
+    "  'processing', 'valid', 'invalid')),"
+    " expires_at INTEGER NOT NULL,"
+    " not_before INTEGER,"
+    " not_after INTEGER,"
+    " error TEXT,"
+    " certificate_serial TEXT REFERENCES certificates (serial),"
+    " created_at INTEGER NOT NULL);"
+    /* an account's orders newest first, a keyset on id (RFC 8555
+     * 7.1.2.1), and counted since a time for rate limits */
+    "CREATE INDEX acme_orders_account ON acme_orders (account_id, id);"
+    "CREATE INDEX acme_orders_account_created"
+    " ON acme_orders (account_id, created_at);"
+    /* cleanup: one range per status of the orders past their expiry,
+     * never a scan of the valid orders that accumulate */
+    "CREATE INDEX acme_orders_expiry ON acme_orders (status, expires_at);"
+    "CREATE INDEX acme_orders_certificate ON acme_orders (certificate_serial)"
+    " WHERE certificate_serial IS NOT NULL;"
+    /* identifier_value is a DNS name without "*." (wildcard says it had
+     * one) or an IP address. The unique key refuses an identifier listed
+     * twice and serves the lookup by order */
+    "CREATE TABLE acme_authzs ("
+    " id INTEGER PRIMARY KEY,"
+    " aid TEXT NOT NULL UNIQUE,"
+    " order_id INTEGER NOT NULL"
+    "  REFERENCES acme_orders (id) ON DELETE CASCADE,"
+    " identifier_type TEXT NOT NULL CHECK (identifier_type IN ('dns', 'ip')),"
+    " identifier_value TEXT NOT NULL,"
+    " wildcard INTEGER NOT NULL CHECK (wildcard IN (0, 1)),"
+    " status TEXT NOT NULL CHECK (status IN ('pending', 'valid', 'invalid',"
+    "  'deactivated', 'expired', 'revoked')),"
+    " expires_at INTEGER NOT NULL,"
+    " UNIQUE (order_id, identifier_type, identifier_value, wildcard));"
+    "CREATE INDEX acme_authzs_expiry ON acme_authzs (status, expires_at);"
+    /* one challenge of each type per authorization (the unique key,
+     * which serves the lookup by authorization); attempts and
+     * next_attempt_at make the validator's queue, which survives a
+     * restart */
+    "CREATE TABLE acme_challenges ("
+    " id INTEGER PRIMARY KEY,"
+    " cid TEXT NOT NULL UNIQUE,"
+    " authz_id INTEGER NOT NULL"
+    "  REFERENCES acme_authzs (id) ON DELETE CASCADE,"
+    " type TEXT NOT NULL"
+    "  CHECK (type IN ('http-01', 'tls-alpn-01', 'dns-01')),"
+    " token TEXT NOT NULL,"
+    " status TEXT NOT NULL CHECK (status IN ('pending', 'processing',"
+    "  'valid', 'invalid')),"
+    " validated_at INTEGER,"
+    " error TEXT,"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " next_attempt_at INTEGER,"
+    " UNIQUE (authz_id, type));"
+    /* few challenges are processing at once: the validator's due list
+     * and the cleanup read this small partial index alone */
+    "CREATE INDEX acme_challenges_due ON acme_challenges (next_attempt_at)"
+    " WHERE status = 'processing';"
+    /* single-use nonces (RFC 8555 6.5): looked up by value only, so the
+     * value is the b-tree's key (no rowid); expired ones found by time */
+    "CREATE TABLE acme_nonces ("
+    " nonce TEXT PRIMARY KEY,"
+    " expires_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX acme_nonces_expiry ON acme_nonces (expires_at);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -119,7 +218,7 @@ static const char *const migrations[] = {
 static enum wd_err (*const migration_steps[])(sqlite3 *db) = {
     NULL, NULL,
     NULL, store_audit_chain_backfill, /* 4: chain the events already stored */
-    NULL,
+    NULL, NULL,
 };
 
 _Static_assert(sizeof(migration_steps) / sizeof(migration_steps[0]) ==

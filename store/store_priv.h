@@ -50,6 +50,47 @@ enum store_stmt {
     STORE_STMT_STATS_EXPIRED,
     STORE_STMT_STATS_EXPIRING,
     STORE_STMT_STATS_WEEKS,
+    /* ACME (store_acme*.c) */
+    STORE_STMT_ACME_CLEANUP_NONCES,
+    STORE_STMT_ACME_CLEANUP_ORDERS,
+    STORE_STMT_ACME_CLEANUP_AUTHZS,
+    STORE_STMT_ACME_CLEANUP_CHALLENGES,
+    STORE_STMT_ACME_CLEANUP_DELETE,
+    STORE_STMT_ACME_ACCOUNT_INSERT,
+    STORE_STMT_ACME_ACCOUNT_BY_KID,
+    STORE_STMT_ACME_ACCOUNT_BY_THUMBPRINT,
+    STORE_STMT_ACME_ACCOUNT_CONTACT,
+    STORE_STMT_ACME_ACCOUNT_DEACTIVATE,
+    STORE_STMT_ACME_ACCOUNT_DEACTIVATE_AUTHZS,
+    STORE_STMT_ACME_ACCOUNT_DEACTIVATE_ORDERS,
+    STORE_STMT_ACME_ACCOUNT_KEY_CHANGE,
+    STORE_STMT_ACME_EAB_INSERT,
+    STORE_STMT_ACME_EAB_GET,
+    STORE_STMT_ACME_NONCE_INSERT,
+    STORE_STMT_ACME_NONCE_TAKE,
+    STORE_STMT_ACME_ORDER_ACCOUNT,
+    STORE_STMT_ACME_ORDER_INSERT,
+    STORE_STMT_ACME_AUTHZ_INSERT,
+    STORE_STMT_ACME_CHALL_INSERT,
+    STORE_STMT_ACME_ORDER_GET,
+    STORE_STMT_ACME_ORDER_LIST,
+    STORE_STMT_ACME_ORDER_COUNT,
+    STORE_STMT_ACME_ORDER_BEGIN,
+    STORE_STMT_ACME_ORDER_OWNER,
+    STORE_STMT_ACME_ORDER_DONE,
+    STORE_STMT_ACME_ORDER_FAIL,
+    STORE_STMT_ACME_AUTHZ_GET,
+    STORE_STMT_ACME_AUTHZS_OF_ORDER,
+    STORE_STMT_ACME_AUTHZ_SET,
+    STORE_STMT_ACME_AUTHZ_RESULT,
+    STORE_STMT_ACME_ORDER_INVALID,
+    STORE_STMT_ACME_ORDER_READY,
+    STORE_STMT_ACME_CHALL_GET,
+    STORE_STMT_ACME_CHALLS_OF_AUTHZ,
+    STORE_STMT_ACME_CHALL_DUE,
+    STORE_STMT_ACME_CHALL_PROCESSING,
+    STORE_STMT_ACME_CHALL_RETRY,
+    STORE_STMT_ACME_CHALL_RESULT,
     STORE_STMT_CERT_LIST, /* first of STORE_LIST_VARIANTS slots */
     /* first of STORE_AUDIT_LIST_VARIANTS slots */
     STORE_STMT_AUDIT_LIST = STORE_STMT_CERT_LIST + STORE_LIST_VARIANTS,
@@ -169,6 +210,15 @@ enum wd_err store_audit_chain_backfill(sqlite3 *db);
  * c may hold part of a row, for store_cert_clear (store_cert.c). */
 enum wd_err store_cert_row_read(sqlite3_stmt *s, struct store_cert *c);
 
+/* Inserts the row c on conn, inside the caller's transaction; c->id,
+ * revoked_at and revoke_reason are ignored. WD_E_CONFLICT for a serial
+ * stored already (store_cert.c). */
+enum wd_err store_cert_row_insert(struct store_conn *conn,
+                                  const struct store_cert *c);
+
+/* Does c have every field a row needs? (store_cert.c) */
+bool store_cert_is_complete(const struct store_cert *c);
+
 /* Frees what c owns, not c itself (store_cert.c). */
 void store_cert_clear(struct store_cert *c);
 
@@ -206,5 +256,56 @@ enum wd_err store_page_collect(struct store_conn *conn, sqlite3_stmt *s,
  * migration. A database newer than this build is WD_E_CONFIG.
  */
 enum wd_err store_schema_migrate(sqlite3 *db);
+
+/* ---- ACME (store_acme*.c): what its files share ---- */
+
+/* The enum value RFC 8555 names text (a column's), into *out; false for
+ * a name outside the enum (store_acme.c). */
+bool store_acme_status_parse(const unsigned char *text,
+                             enum store_acme_status *out);
+bool store_acme_ident_type_parse(const unsigned char *text,
+                                 enum store_acme_ident_type *out);
+bool store_acme_chall_type_parse(const unsigned char *text,
+                                 enum store_acme_chall_type *out);
+
+/* min to max base64url characters and nothing else; false for NULL. */
+bool store_acme_b64url_is_valid(const char *s, size_t min, size_t max);
+
+/* An id of ours: STORE_ACME_ID_MIN to STORE_ACME_ID_MAX base64url. */
+bool store_acme_id_is_valid(const char *s);
+
+/* 1 to max bytes without control characters; false for NULL. */
+bool store_acme_text_is_valid(const char *s, size_t max);
+
+/* A copy of column i's text (the caller's), NULL for SQL NULL. */
+char *store_acme_column_dup(sqlite3_stmt *s, int i);
+
+/* Binds ?1..?n of s to v[0..n-1]; SQLite's result code. */
+int store_acme_bind_ints(sqlite3_stmt *s, const int64_t *v, int n);
+
+/*
+ * Steps s, a write bound by the caller (rc: the binding's result code),
+ * to its end and sets *changes (if not NULL). A unique key taken is
+ * WD_E_CONFLICT, a foreign key's parent missing WD_E_NOT_FOUND, other
+ * failures as store_sql_err under what. The caller resets s.
+ */
+enum wd_err store_acme_step_write(struct store_conn *conn, sqlite3_stmt *s,
+                                  int rc, const char *what, int *changes);
+
+/* As store_acme_step_write, for a statement of at most one row (UPDATE
+ * ... RETURNING on a unique key): *found and its first column *value. */
+enum wd_err store_acme_step_one(struct store_conn *conn, sqlite3_stmt *s,
+                                int rc, const char *what, bool *found,
+                                int64_t *value);
+
+/* The authorizations of order_id on conn in insertion order, without
+ * challenges, into a new array *out of *n, the caller's on success
+ * (store_acme_authz_clear each, then free) (store_acme_authz.c). */
+enum wd_err store_acme_authzs_read(struct store_conn *conn, int64_t order_id,
+                                   struct store_acme_authz **out, size_t *n);
+
+/* Free what z or c owns, not z or c itself (store_acme_authz.c). */
+void store_acme_authz_clear(struct store_acme_authz *z);
+void store_acme_challenge_clear(struct store_acme_challenge *c);
 
 #endif

@@ -53,9 +53,23 @@ int64_t store_fixture_raw_int(sqlite3 *db, const char *sql);
 /* Seconds on CLOCK_MONOTONIC since *t0, taken from the same clock. */
 double store_fixture_seconds_since(const struct timespec *t0);
 
+/* SQL that takes today's schema back to before migration 6: the ACME
+ * tables go, their indexes with them, children before parents (and
+ * their sqlite_sequence rows: SQLite drops those with the tables). */
+#define STORE_FIXTURE_UNDO_6                                                   \
+    "DROP TABLE acme_nonces;"                                                  \
+    "DROP TABLE acme_challenges;"                                              \
+    "DROP TABLE acme_authzs;"                                                  \
+    "DROP TABLE acme_orders;"                                                  \
+    "DROP TABLE acme_accounts;"                                                \
+    "DROP TABLE acme_eab_keys;"
+
 /* SQL that takes today's schema back to before migration 5, for tests
- * that build an older database from a current one. */
+ * that build an older database from a current one: the later migrations
+ * are undone first, so every test that goes back to 5 or older undoes
+ * them too. */
 #define STORE_FIXTURE_UNDO_5                                                   \
+    STORE_FIXTURE_UNDO_6                                                       \
     "DROP INDEX certificates_expiry;"                                          \
     "CREATE INDEX certificates_not_after ON certificates (not_after);"
 

@@ -173,11 +173,12 @@ test_store_open_migrates_a_version_1_database_to_version_2(void **state)
     int revoked = 0;
     sqlite3 *db;
 
-    assert_int_equal(store_schema_version(), 5);
+    assert_int_equal(store_schema_version(), 6);
     /* version 1 is today's schema without the indexes of migrations 2 and
-     * 3, the hash chain's columns of migration 4 and the index swap of
-     * migration 5 (test_store_audit.c checks migration 3,
-     * test_store_audit_chain.c migration 4) */
+     * 3, the hash chain's columns of migration 4, the index swap of
+     * migration 5 and the ACME tables of migration 6 (test_store_audit.c
+     * checks migration 3, test_store_audit_chain.c migration 4,
+     * test_store_acme.c migration 6) */
     assert_wd_err(store_open(f->path, &f->st), WD_OK);
     cert_fill(&c, "0a", "a.example.com");
     assert_wd_err(store_cert_insert(f->st, &c, "admin"), WD_OK);
@@ -204,7 +205,7 @@ test_store_open_migrates_a_version_1_database_to_version_2(void **state)
 
     assert_wd_err(store_open(f->path, &f->st), WD_OK);
     db = store_fixture_raw_open(f);
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), 5);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 6);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema"
                                  " WHERE name = 'certificates_revoked_serial'"),
                      1);
@@ -215,6 +216,11 @@ test_store_open_migrates_a_version_1_database_to_version_2(void **state)
     assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema"
                                  " WHERE name = 'certificates_not_after'"),
                      0);
+    /* migration 6 added the ACME tables */
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema"
+                                 " WHERE type = 'table'"
+                                 " AND name GLOB 'acme_*'"),
+                     6);
     sqlite3_close(db);
     /* the walk reads only the new index, so it finds what version 1 had */
     assert_wd_err(store_revoked_foreach(f->st, 0, count_revoked, &revoked),

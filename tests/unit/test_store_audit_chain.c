@@ -422,8 +422,8 @@ test_store_open_chains_the_events_written_before_migration_4(void **state)
     five_events(f->st);
     store_close(f->st);
     f->st = NULL;
-    /* version 3: today's schema without migration 4's columns and
-     * migration 5's index, and events
+    /* version 3: today's schema without migration 4's columns,
+     * migration 5's index and migration 6's tables, and events
      * (one written by hand, as an old build might have) that no hash
      * covers */
     db = store_fixture_raw_open(f);
@@ -438,7 +438,7 @@ test_store_open_chains_the_events_written_before_migration_4(void **state)
     assert_wd_err(store_open(f->path, &f->st), WD_OK);
     assert_string_equal(verify(f->st, buf, sizeof(buf)), "0 6");
     db = store_fixture_raw_open(f);
-    assert_int_equal(store_fixture_raw_int(db, "PRAGMA user_version"), 5);
+    assert_int_equal(store_fixture_raw_int(db, "PRAGMA user_version"), 6);
     assert_string_equal(raw_text(db, "SELECT prev_hash FROM audit WHERE id = 1",
                                  buf, sizeof(buf)),
                         zeros);
