@@ -294,4 +294,56 @@ void api_resp_header(struct api_resp *resp, const char *name,
 /* Frees the body; the struct can be reused. */
 void api_resp_clear(struct api_resp *resp);
 
+/* ---- ACME, RFC 8555, on its own listener (api_acme*.c) ---- */
+
+/* One challenge for the server's validation pool to check (srv_acme_*.c):
+ * everything the check needs, copied, so the pool never reads the store
+ * to start it. */
+struct api_acme_check {
+    char cid[STORE_ACME_ID_MAX + 1]; /* the challenge, for the store */
+    enum store_acme_chall_type type;
+    enum store_acme_ident_type ident_type;
+    char identifier[256]; /* a DNS name (no "*.") or an IP literal */
+    char token[128];      /* RFC 8555 8.1, base64url */
+    char key_auth[256];   /* token "." account key thumbprint (8.1) */
+};
+
+/* Hands c to the validation pool; returns at once. The pool records the
+ * outcome with store_acme_challenge_set_result (or _retry). */
+typedef void api_acme_submit_fn(void *ctx, const struct api_acme_check *c);
+
+/* ACME's policy and addresses; from warden.conf and serve's flags. */
+struct api_acme_cfg {
+    const char *base_url; /* "https://host:port" of the ACME listener */
+    /* identifiers ACME may issue for: "example.internal" (that name and
+     * every name below it) or an IP range "10.0.0.0/8", "fd00::/8" */
+    const char *const *allow;
+    size_t n_allow;
+    bool eab_required;         /* newAccount needs externalAccountBinding */
+    unsigned orders_per_hour;  /* per account; 0 = no limit */
+    uint64_t order_lifetime_s; /* a pending order's and its authzs' life */
+    uint64_t cert_validity_s;  /* the certificates ACME issues */
+};
+
+struct api_acme;
+
+/*
+ * The ACME server over api's store and CA. submit (with ctx) is how a
+ * challenge the client answered reaches validation. On success the caller
+ * owns *out (api_acme_free).
+ */
+enum wd_err api_acme_new(struct api *api, const struct api_acme_cfg *cfg,
+                         api_acme_submit_fn *submit, void *submit_ctx,
+                         struct api_acme **out);
+void api_acme_free(struct api_acme *a);
+
+/* Serve one request of the ACME listener: resp is always filled, errors
+ * as application/problem+json with urn:ietf:params:acme:error:* types. */
+void api_acme_handle(struct api_acme *a, const struct api_req *req,
+                     struct api_resp *resp);
+
+/* Largest ACME request body: a JWS around a CSR of WD_MAX_CSR_BYTES,
+ * base64url-encoded twice over (protected, payload) with room to spare. */
+#define API_ACME_MAX_BODY (4 * WD_MAX_CSR_BYTES)
+
 #endif
