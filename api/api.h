@@ -14,6 +14,8 @@
 #include <semaphore.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "../server/base/err.h"
 #include "../server/pki/pki.h"
 #include "../store/store.h"
@@ -293,6 +295,16 @@ void api_resp_header(struct api_resp *resp, const char *name,
 
 /* Frees the body; the struct can be reused. */
 void api_resp_clear(struct api_resp *resp);
+
+/* The inventory status of a row: valid, expiring, expired or revoked
+ * (api_json.c). */
+const char *api_cert_status(const struct store_cert *c, int64_t now,
+                            int64_t expiring_window_s);
+
+/* The JSON view of a stored certificate, no PEM (api_json.c): what the
+ * API lists, and what `warden list --json` prints. */
+json_t *api_json_cert(const struct store_cert *c, int64_t now,
+                      int64_t expiring_window_s);
 
 /* ---- ACME, RFC 8555, on its own listener (api_acme*.c) ---- */
 

@@ -91,14 +91,6 @@ json_t *api_json_text(const char *s);
 /* RFC 3339 UTC ("2026-11-29T15:40:26Z"), as a new JSON string. */
 json_t *api_json_time(int64_t t);
 
-/* The inventory status of a row: valid, expiring, expired or revoked. */
-const char *api_cert_status(const struct store_cert *c, int64_t now,
-                            int64_t expiring_window_s);
-
-/* The JSON view of a stored certificate (no PEM). */
-json_t *api_json_cert(const struct store_cert *c, int64_t now,
-                      int64_t expiring_window_s);
-
 /*
  * Does the Accept header take the PEM chain instead of JSON? WD_OK with
  * *pem set, or WD_E_NOT_ACCEPTABLE when it names neither.

@@ -296,6 +296,10 @@ int srv_cmd_restore(int argc, char **argv);
 /* warden list: the inventory from the host (srv_cmd_list.c). */
 int srv_cmd_list(int argc, char **argv);
 
+/* The data dir when no --dir is given: $WARDEN_DIR, else ./warden-data
+ * (srv_cli.c). */
+const char *srv_default_dir(void);
+
 /* warden <command> ...: the CLI (srv_cli.c). Returns the exit status. */
 int srv_cli_main(int argc, char **argv);
 

@@ -63,8 +63,9 @@ fail(enum wd_err err)
     return 1;
 }
 
-static const char *
-default_dir(void)
+/* The data dir when no --dir is given: $WARDEN_DIR, else ./warden-data. */
+const char *
+srv_default_dir(void)
 {
     const char *env = getenv("WARDEN_DIR");
 
@@ -105,7 +106,7 @@ cmd_init(int argc, char **argv)
     const char *hosts[MAX_HOSTS] = { "localhost", "127.0.0.1", "::1" };
     char *host_list = NULL;
     struct srv_init_opts opts = {
-        .dir = default_dir(),
+        .dir = srv_default_dir(),
         .keygen = PKI_KEYGEN_ECDSA_P256,
         .hosts = hosts,
         .n_hosts = 3,
@@ -169,7 +170,7 @@ cmd_serve(int argc, char **argv)
         { "public-listen", required_argument, NULL, 'p' },
         { NULL, 0, NULL, 0 },
     };
-    struct srv_serve_opts opts = { .dir = default_dir() };
+    struct srv_serve_opts opts = { .dir = srv_default_dir() };
     enum wd_err rc;
     int c;
 

@@ -18,14 +18,6 @@ usage_error(const char *problem)
     return 2;
 }
 
-static const char *
-default_dir(void)
-{
-    const char *env = getenv("WARDEN_DIR");
-
-    return env != NULL && env[0] != '\0' ? env : SRV_DEFAULT_DIR;
-}
-
 static int
 verify(int argc, char **argv)
 {
@@ -33,7 +25,7 @@ verify(int argc, char **argv)
         { "dir", required_argument, NULL, 'd' },
         { NULL, 0, NULL, 0 },
     };
-    const char *dir = default_dir();
+    const char *dir = srv_default_dir();
     struct store *st = NULL;
     int64_t first_bad = 0;
     int64_t checked = 0;

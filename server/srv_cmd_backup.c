@@ -39,14 +39,6 @@ usage_error(const char *cmd, const char *problem)
     return 2;
 }
 
-static const char *
-default_dir(void)
-{
-    const char *env = getenv("WARDEN_DIR");
-
-    return env != NULL && env[0] != '\0' ? env : SRV_DEFAULT_DIR;
-}
-
 /* Are a and b one file, or one directory (both exist)? */
 static bool
 same_file(const char *a, const char *b)
@@ -85,7 +77,7 @@ srv_cmd_backup(int argc, char **argv)
         { "dir", required_argument, NULL, 'd' },
         { NULL, 0, NULL, 0 },
     };
-    const char *dir = default_dir();
+    const char *dir = srv_default_dir();
     struct store_backup_info info = { 0 };
     struct store *st = NULL;
     const char *out;
@@ -255,7 +247,7 @@ srv_cmd_restore(int argc, char **argv)
         { "force", no_argument, NULL, 'f' },
         { NULL, 0, NULL, 0 },
     };
-    const char *dir = default_dir();
+    const char *dir = srv_default_dir();
     struct ca_match m = { 0 };
     struct store_backup_info info = { 0 };
     struct store *st = NULL;

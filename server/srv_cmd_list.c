@@ -56,14 +56,6 @@ usage_error(const char *problem)
     return 2;
 }
 
-static const char *
-default_dir(void)
-{
-    const char *env = getenv("WARDEN_DIR");
-
-    return env != NULL && env[0] != '\0' ? env : SRV_DEFAULT_DIR;
-}
-
 static bool
 status_parse(const char *s, enum store_status *out)
 {
@@ -85,19 +77,6 @@ status_parse(const char *s, enum store_status *out)
         }
     }
     return false;
-}
-
-/* As the API says it: valid, expiring, expired or revoked. */
-static const char *
-status_name(const struct store_cert *c, int64_t now, int64_t window_s)
-{
-    if (c->revoked_at != 0) {
-        return "revoked";
-    }
-    if (c->not_after <= now) {
-        return "expired";
-    }
-    return c->not_after <= now + window_s ? "expiring" : "valid";
 }
 
 /* Whole days until not_after, rounded down (negative once expired). */
@@ -135,90 +114,14 @@ term_text(const char *s)
     return copy;
 }
 
-/* s as a JSON string (null for NULL); text that is not UTF-8 keeps its
- * printable ASCII and shows '?' for the rest, as the API does. */
-static json_t *
-json_text(const char *s)
-{
-    json_t *j;
-    char *copy;
-    size_t i;
-
-    if (s == NULL) {
-        return json_null();
-    }
-    j = json_string(s);
-    if (j != NULL) {
-        return j;
-    }
-    copy = xstrdup(s);
-    for (i = 0; copy[i] != '\0'; i++) {
-        if ((unsigned char)copy[i] < 0x20 || (unsigned char)copy[i] >= 0x7f) {
-            copy[i] = '?';
-        }
-    }
-    j = json_string(copy);
-    free(copy);
-    return j;
-}
-
-static json_t *
-json_time(int64_t t)
-{
-    char text[TIME_TEXT];
-
-    time_text(t, text);
-    return json_string(text);
-}
-
-/* The SANs column ("DNS:a, IP:b") as a JSON array of "DNS:a" strings. */
-static json_t *
-json_sans(const char *sans)
-{
-    json_t *arr = json_array();
-    const char *p = sans;
-
-    while (p != NULL && *p != '\0') {
-        const char *end = strstr(p, ", ");
-        size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
-        char *one = xstrndup(p, len);
-
-        json_array_append_new(arr, json_text(one));
-        free(one);
-        p = end != NULL ? end + 2 : NULL;
-    }
-    return arr;
-}
-
 /* One row as the API's listing has it, plus days_left. */
 static json_t *
 json_cert(const struct store_cert *c, int64_t now, int64_t window_s)
 {
-    json_t *o = json_object();
-    json_t *rev = json_null();
+    json_t *o = api_json_cert(c, now, window_s);
 
-    if (c->revoked_at != 0) {
-        rev = json_object();
-        json_object_set_new(rev, "revoked_at", json_time(c->revoked_at));
-        json_object_set_new(rev, "reason",
-                            json_string(pki_reason_name(c->revoke_reason)));
-    }
-    json_object_set_new(o, "serial", json_string(c->serial));
-    json_object_set_new(o, "subject", json_text(c->subject));
-    json_object_set_new(o, "cn", json_text(c->cn));
-    json_object_set_new(o, "sans", json_sans(c->sans));
-    json_object_set_new(o, "key_type", json_text(c->key_type));
-    json_object_set_new(o, "profile", json_text(c->profile));
-    json_object_set_new(o, "requester", json_text(c->requester));
-    json_object_set_new(o, "fingerprint_sha256", json_text(c->fingerprint));
-    json_object_set_new(o, "not_before", json_time(c->not_before));
-    json_object_set_new(o, "not_after", json_time(c->not_after));
-    json_object_set_new(o, "issued_at", json_time(c->issued_at));
     json_object_set_new(o, "days_left",
                         json_integer(days_left(c->not_after, now)));
-    json_object_set_new(o, "status",
-                        json_string(status_name(c, now, window_s)));
-    json_object_set_new(o, "revocation", rev);
     return o;
 }
 
@@ -281,7 +184,7 @@ print_row(const struct list_opts *o, const struct store_cert *c, int64_t now,
     /* pad by characters, not bytes, so a non-ASCII CN lines up */
     printf("%-32s  %s%*s  %-20s  %5" PRId64 "  %-8s  %s\n", c->serial, cn,
            width > text_width(cn) ? width - text_width(cn) : 0, "", not_after,
-           days_left(c->not_after, now), status_name(c, now, o->window_s),
+           days_left(c->not_after, now), api_cert_status(c, now, o->window_s),
            requester);
     free(cn);
     free(requester);
@@ -405,7 +308,8 @@ opts_parse(int argc, char **argv, struct list_opts *o)
 int
 srv_cmd_list(int argc, char **argv)
 {
-    struct list_opts o = { .dir = default_dir(), .status = STORE_STATUS_ANY };
+    struct list_opts o = { .dir = srv_default_dir(),
+                           .status = STORE_STATUS_ANY };
     struct srv_config cfg = { 0 };
     struct store *st = NULL;
     uint64_t listed = 0;

@@ -36,14 +36,6 @@ failed(const char *cmd, enum wd_err err)
     return 1;
 }
 
-static const char *
-default_dir(void)
-{
-    const char *env = getenv("WARDEN_DIR");
-
-    return env != NULL && env[0] != '\0' ? env : SRV_DEFAULT_DIR;
-}
-
 static enum wd_err
 open_store(const char *dir, struct store **st)
 {
@@ -65,7 +57,7 @@ srv_cmd_revoke(int argc, char **argv)
         { "reason", required_argument, NULL, 'r' },
         { NULL, 0, NULL, 0 },
     };
-    const char *dir = default_dir();
+    const char *dir = srv_default_dir();
     enum pki_reason reason = PKI_REASON_UNSPECIFIED;
     struct store *st = NULL;
     struct store_cert *row = NULL;
@@ -146,7 +138,7 @@ srv_cmd_crl(int argc, char **argv)
         { "out", required_argument, NULL, 'o' },
         { NULL, 0, NULL, 0 },
     };
-    const char *dir = default_dir();
+    const char *dir = srv_default_dir();
     const char *out = "-";
     struct srv_config cfg = { 0 };
     struct pki_ca *ca = NULL;
@@ -238,7 +230,7 @@ srv_cmd_root_crl(int argc, char **argv)
         { "revoke", required_argument, NULL, 'r' },
         { NULL, 0, NULL, 0 },
     };
-    const char *dir = default_dir();
+    const char *dir = srv_default_dir();
     const char *key_path = NULL;
     struct srv_root_revocation add[MAX_ROOT_REVOKES];
     size_t n_add = 0;

@@ -233,8 +233,7 @@ srv_cmd_key_import(int argc, char **argv)
         { "pkcs11-module", required_argument, NULL, 'm' },
         { NULL, 0, NULL, 0 },
     };
-    const char *env = getenv("WARDEN_DIR");
-    const char *dir = env != NULL && env[0] != '\0' ? env : SRV_DEFAULT_DIR;
+    const char *dir = srv_default_dir();
     const char *url = NULL;
     const char *module = NULL;
     enum wd_err rc;
