@@ -354,6 +354,11 @@ void api_acme_free(struct api_acme *a);
 void api_acme_handle(struct api_acme *a, const struct api_req *req,
                      struct api_resp *resp);
 
+/* Housekeeping for serve's maintenance loop, every minute or so: expired
+ * nonces, orders and authorizations (store_acme_cleanup, in bounded
+ * batches; failures are logged and left for the next call). */
+void api_acme_maintain(struct api_acme *a, int64_t now);
+
 /* Largest ACME request body: a JWS around a CSR of WD_MAX_CSR_BYTES,
  * base64url-encoded twice over (protected, payload) with room to spare. */
 #define API_ACME_MAX_BODY (4 * WD_MAX_CSR_BYTES)

@@ -55,6 +55,14 @@ enum wd_err api_cert_record_as(struct store *st, const struct pki_cert *cert,
                                const char *requester, time_t now,
                                const char *action, const char *detail);
 
+/* The store's SAN column of cert, "DNS:a, IP:b" (api_record.c). Caller
+ * frees. */
+char *api_cert_sans_join(const struct pki_cert *cert);
+
+/* POST /api/v1/acme/eab: a new External Account Binding key for ACME
+ * (api_acme_eab.c). */
+api_handler_fn api_acme_eab_new;
+
 /* The validity bounds of profile under the configured policy. */
 struct api_profile_policy api_profile_bounds(const struct api_cfg *cfg,
                                              enum pki_profile profile);

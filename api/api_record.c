@@ -10,9 +10,10 @@
 
 #include "../server/base/xmalloc.h"
 
-/* "DNS:a, IP:b": the store's searchable, displayable SAN column. */
-static char *
-join_sans(const struct pki_cert *cert)
+/* "DNS:a, IP:b": the store's searchable, displayable SAN column
+ * (api_priv.h). Caller frees. */
+char *
+api_cert_sans_join(const struct pki_cert *cert)
 {
     size_t cap = 1;
     size_t i;
@@ -62,7 +63,7 @@ api_cert_record_as(struct store *st, const struct pki_cert *cert,
     row.der_len = cert->der_len;
     row.subject = cert->subject;
     row.cn = cert->cn;
-    row.sans = join_sans(cert);
+    row.sans = api_cert_sans_join(cert);
     /* store_cert_insert only reads the row */
     row.key_type = (char *)cert->key_type;
     row.profile = profile;

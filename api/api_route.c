@@ -27,6 +27,7 @@ static const struct api_route routes[] = {
     { "GET", "/audit", API_ACCESS_ADMIN, 0, api_audit_list },
     { "GET", "/stats", API_ACCESS_READ, 0, api_stats_get },
     { "GET", "/whoami", API_ACCESS_ANY, 0, api_whoami_get },
+    { "POST", "/acme/eab", API_ACCESS_ADMIN, 0, api_acme_eab_new },
 };
 
 /* The inventory page's files, outside /api/v1 (api_web.c). */

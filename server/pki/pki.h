@@ -449,6 +449,21 @@ enum wd_err pki_base64_decode(const char *text, size_t len, uint8_t **out,
 enum wd_err pki_ocsp_resp_error(enum pki_ocsp_error status, uint8_t **der,
                                 size_t *der_len);
 
+/* ---- Randomness, MACs and wiping for the layers above (pki_rand.c) */
+
+enum pki_random_kind {
+    PKI_RANDOM_NONCE, /* public but unguessable: ids, tokens */
+    PKI_RANDOM_KEY,   /* secrets: MAC keys */
+};
+
+#define PKI_HMAC_SHA256_LEN 32
+
+enum wd_err pki_random(void *buf, size_t len, enum pki_random_kind kind);
+enum wd_err pki_hmac_sha256_verify(const uint8_t *key, size_t key_len,
+                                   const void *data, size_t len,
+                                   const uint8_t *mac, size_t mac_len);
+void pki_wipe(void *p, size_t n);
+
 /* ---- JSON Web Keys and Signatures for ACME (pki_jws.c, pki_b64url.c) ----
  * RFC 8555 6.2: every ACME request is a JWS signed by the account key. The
  * ACME layer parses the JSON and hands over base64url strings; here they
