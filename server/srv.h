@@ -51,6 +51,27 @@
 #define SRV_FILE_CONFIG "warden.conf"
 #define SRV_FILE_DB "warden.db"
 
+/* Most entries of warden.conf's acme.allow (and of --acme-allow). */
+#define SRV_ACME_MAX_ALLOW 256
+
+/* warden.conf's "acme" object: RFC 8555 on a listener of its own. */
+struct srv_acme_config {
+    char listen[128];   /* ADDR:PORT; "" = ACME is off */
+    char base_url[256]; /* "https://..."; "" = https://<listen> */
+    /* identifiers ACME may issue for: a DNS name (it and every name
+     * below it) or an IP address or range; owned */
+    char **allow;
+    size_t n_allow;
+    bool eab_required;           /* newAccount needs an EAB key */
+    unsigned orders_per_hour;    /* per account; 0 = no limit */
+    uint64_t order_lifetime_s;   /* a pending order's life */
+    uint64_t cert_validity_s;    /* <= the server profile's max_validity */
+    unsigned http01_port;        /* where http-01 is fetched: 1..65535 */
+    unsigned tlsalpn01_port;     /* where tls-alpn-01 is checked */
+    char dns_resolver[64];       /* ADDR:PORT for dns-01; "" = libc's */
+    unsigned validation_threads; /* challenges checked at once */
+};
+
 /* warden.conf, parsed (srv_config.c). */
 struct srv_config {
     char api_listen[128]; /* ADDR:PORT or [V6]:PORT */
@@ -77,6 +98,7 @@ struct srv_config {
     char passphrase_file[512];
     char passphrase_env[128];
     struct api_policy policy; /* admins, readers, grants, profiles */
+    struct srv_acme_config acme;
 };
 
 /* Defaults for every key (what init writes). */
@@ -146,7 +168,26 @@ struct srv_serve_opts {
     const char *dir;
     const char *api_listen;    /* NULL = from the config */
     const char *public_listen; /* NULL = from the config */
+    /* ACME: NULL or 0 = from the config's "acme" */
+    const char *acme_listen;
+    const char *acme_allow; /* comma-separated, replaces acme.allow */
+    unsigned acme_http01_port;
+    unsigned acme_tlsalpn01_port;
+    const char *acme_dns_resolver;
 };
+
+/*
+ * serve's --acme-* flags over the config's "acme" (srv_config.c), then the
+ * checks that need both: an enabled ACME needs an allow list. WD_E_CONFIG
+ * (logged) for a value that is not usable.
+ */
+enum wd_err srv_config_acme_override(struct srv_config *cfg,
+                                     const struct srv_serve_opts *opts);
+
+/* The ACME base URL: acme.base_url, else "https://" + acme.listen; no
+ * trailing slash. */
+void srv_config_acme_base_url(const struct srv_config *cfg, char *out,
+                              size_t outsz);
 
 /* warden serve: run until SIGTERM or SIGINT (srv_serve.c). */
 enum wd_err srv_serve_run(const struct srv_serve_opts *opts);
@@ -223,6 +264,30 @@ void srv_http_drain(struct srv_http *http, unsigned wait_s);
 /* New connections of the API listener use this certificate and key. */
 enum wd_err srv_http_tls_reload(struct srv_http *http, const char *cert_pem,
                                 const char *key_pem);
+
+/* The API listener's TLS identity, lent to the ACME listener so that a
+ * reload renews both; valid until srv_http_stop. */
+struct srv_tls *srv_http_tls(struct srv_http *http);
+
+/* The ACME listener (srv_acme_http.c): HTTPS without client certificates,
+ * every request handed to api_acme_handle. */
+struct srv_acme_http;
+
+struct srv_acme_http_cfg {
+    struct api_acme *acme; /* borrowed */
+    struct srv_tls *tls;   /* borrowed: srv_http_tls */
+    struct sockaddr_storage addr;
+    socklen_t addr_len;
+    const char *listen;       /* ADDR:PORT, for the log */
+    const char *tls_cert_pem; /* server cert + intermediate */
+    const char *tls_key_pem;
+    const char *tls_priorities; /* GnuTLS priority string */
+};
+
+enum wd_err srv_acme_http_start(const struct srv_acme_http_cfg *cfg,
+                                struct srv_acme_http **out);
+void srv_acme_http_drain(struct srv_acme_http *h, unsigned wait_s);
+void srv_acme_http_stop(struct srv_acme_http *h);
 
 /* SIGHUP: reload warden.conf's policy and limits into live and the TLS
  * identity into http; what fails to load is logged and kept (srv_reload.c). */
@@ -302,5 +367,89 @@ const char *srv_default_dir(void);
 
 /* warden <command> ...: the CLI (srv_cli.c). Returns the exit status. */
 int srv_cli_main(int argc, char **argv);
+
+/* ---- ACME challenge validation, RFC 8555 8 (srv_acme_check.c,
+ * srv_acme_pool.c) ---- */
+
+#define SRV_ACME_DEFAULT_HTTP01_PORT 80     /* RFC 8555 8.3 */
+#define SRV_ACME_DEFAULT_TLSALPN01_PORT 443 /* RFC 8737 3 */
+#define SRV_ACME_DEFAULT_TIMEOUT_S 10
+#define SRV_ACME_DEFAULT_THREADS 4
+
+/* How validation reaches the client's servers; a zero field takes its
+ * default, so { 0 } is the production setting. */
+struct srv_acme_check_cfg {
+    unsigned http01_port;    /* 0 = 80; tests use a loopback port */
+    unsigned tlsalpn01_port; /* 0 = 443 */
+    /* dns-01's resolver: "IPv4" or "IPv4:port" (53 if none); "" = the
+     * host's (/etc/resolv.conf) */
+    char dns_resolver[64];
+    unsigned timeout_s; /* one check, first packet to verdict; 0 = 10 */
+    /* tests only: each retry this many ms after a failure; 0 = the
+     * production schedule (2, 5 and 10 s) */
+    unsigned retry_delay_ms;
+};
+
+/* Why a check failed: the challenge's error, an RFC 7807 problem. */
+struct srv_acme_problem {
+    const char *type; /* "urn:ietf:params:acme:error:..." (static) */
+    int status;       /* its HTTP status: 400, 403; 500 for our bug */
+    char detail[256]; /* one sentence, safe to show the client */
+};
+
+/*
+ * One attempt at a challenge, blocking for at most cfg->timeout_s (name
+ * resolution by the host's resolver for http-01 and tls-alpn-01 aside):
+ * http-01 (RFC 8555 8.3), tls-alpn-01 (RFC 8737) or dns-01 (RFC 8555
+ * 8.4), for a DNS name or an IP address (RFC 8738). WD_OK when the
+ * client's answer is right; otherwise *p says why, and the return is
+ * WD_E_FORBIDDEN (an answer came and was wrong or refused),
+ * WD_E_UNAVAILABLE (no answer: connection, DNS, TLS, timeout) or
+ * WD_E_INTERNAL (our bug or a library failure, logged). srv_acme_check_run
+ * picks the one c->type names.
+ */
+enum wd_err srv_acme_http01_check(const struct srv_acme_check_cfg *cfg,
+                                  const struct api_acme_check *c,
+                                  struct srv_acme_problem *p);
+enum wd_err srv_acme_tlsalpn01_check(const struct srv_acme_check_cfg *cfg,
+                                     const struct api_acme_check *c,
+                                     struct srv_acme_problem *p);
+enum wd_err srv_acme_dns01_check(const struct srv_acme_check_cfg *cfg,
+                                 const struct api_acme_check *c,
+                                 struct srv_acme_problem *p);
+enum wd_err srv_acme_check_run(const struct srv_acme_check_cfg *cfg,
+                               const struct api_acme_check *c,
+                               struct srv_acme_problem *p);
+
+/* WD_E_CONFIG (logged) for settings that could never work: a port above
+ * 65535, a dns_resolver that is not "IPv4[:port]". */
+enum wd_err srv_acme_check_cfg_validate(const struct srv_acme_check_cfg *cfg);
+
+struct srv_acme_pool;
+
+/* Challenges in flight at once (queued, waiting to retry, or checked): a
+ * job is under 1 KiB, and this is hundreds of orders validating at the
+ * same moment, far beyond an internal CA's peak. */
+#define SRV_ACME_POOL_MAX_JOBS 1024
+
+/*
+ * Start the validation pool over st (borrowed; it must outlive the pool):
+ * threads workers (0 = SRV_ACME_DEFAULT_THREADS, at most 64) and a
+ * scheduler that finds challenges left processing by an earlier run.
+ * On success the caller owns *out (srv_acme_pool_stop).
+ */
+enum wd_err srv_acme_pool_start(struct store *st,
+                                const struct srv_acme_check_cfg *cfg,
+                                unsigned threads, struct srv_acme_pool **out);
+
+/* api_acme_submit_fn for api_acme_new (ctx = the pool): queue c, which
+ * the API has just set processing; returns at once, never waits for a
+ * check. With SRV_ACME_POOL_MAX_JOBS in flight the challenge is failed
+ * at once (rateLimited) rather than queued without bound. */
+void srv_acme_pool_submit(void *pool, const struct api_acme_check *c);
+
+/* Stop and free the pool (NULL is fine): waits for the checks running,
+ * each bounded by timeout_s; queued ones stay processing in the store. */
+void srv_acme_pool_stop(struct srv_acme_pool *pool);
 
 #endif

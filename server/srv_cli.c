@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "base/parse.h"
 #include "base/xmalloc.h"
 
 #define MAX_HOSTS 32
@@ -24,6 +25,9 @@ static const char usage_text[] =
     "          [--public-url URL]\n"
     "          create a CA in D (refuses to overwrite one)\n"
     "  serve   [--dir D] [--listen ADDR:PORT] [--public-listen ADDR:PORT]\n"
+    "          [--acme-listen ADDR:PORT] [--acme-allow NAME|CIDR,...]\n"
+    "          [--acme-http01-port N] [--acme-tlsalpn01-port N]\n"
+    "          [--acme-dns-resolver ADDR:PORT]\n"
     "          run the daemon; initialises an empty D first\n"
     "  revoke  [--dir D] [--reason R] SERIAL\n"
     "          revoke a certificate (RFC 5280 reason names)\n"
@@ -168,10 +172,16 @@ cmd_serve(int argc, char **argv)
         { "dir", required_argument, NULL, 'd' },
         { "listen", required_argument, NULL, 'l' },
         { "public-listen", required_argument, NULL, 'p' },
+        { "acme-listen", required_argument, NULL, 'a' },
+        { "acme-allow", required_argument, NULL, 'A' },
+        { "acme-http01-port", required_argument, NULL, 'h' },
+        { "acme-tlsalpn01-port", required_argument, NULL, 't' },
+        { "acme-dns-resolver", required_argument, NULL, 'r' },
         { NULL, 0, NULL, 0 },
     };
     struct srv_serve_opts opts = { .dir = srv_default_dir() };
     enum wd_err rc;
+    uint64_t port;
     int c;
 
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -184,6 +194,26 @@ cmd_serve(int argc, char **argv)
             break;
         case 'p':
             opts.public_listen = optarg;
+            break;
+        case 'a':
+            opts.acme_listen = optarg;
+            break;
+        case 'A':
+            opts.acme_allow = optarg;
+            break;
+        case 'h':
+        case 't':
+            if (!wd_parse_u64(optarg, 1, 65535, &port)) {
+                return usage("an --acme-...-port is a port number, 1-65535");
+            }
+            if (c == 'h') {
+                opts.acme_http01_port = (unsigned)port;
+            } else {
+                opts.acme_tlsalpn01_port = (unsigned)port;
+            }
+            break;
+        case 'r':
+            opts.acme_dns_resolver = optarg;
             break;
         default:
             return usage(NULL);

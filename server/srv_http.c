@@ -765,3 +765,10 @@ srv_http_tls_reload(struct srv_http *http, const char *cert_pem,
 {
     return srv_tls_reload(http->tls, cert_pem, key_pem);
 }
+
+/* The identity new API connections get (srv.h); the ACME listener's too. */
+struct srv_tls *
+srv_http_tls(struct srv_http *http)
+{
+    return http->tls;
+}

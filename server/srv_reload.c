@@ -7,7 +7,7 @@
  * (default_validity, max_validity, expiring_window, max_sans) for
  * requests that start after it, and the API listener's certificate for
  * connections accepted after it. Keys that shape what runs (listeners,
- * keys, CRL and OCSP settings, TLS priorities) need a restart; a reload
+ * keys, CRL and OCSP settings, TLS priorities, acme) need a restart; a reload
  * that changes them says so and leaves them as they are.
  */
 #include "srv.h"
@@ -30,6 +30,33 @@ note(bool differs, const char *name, char *out, size_t outsz)
     if (differs) {
         snprintf(out + used, outsz - used, "%s%s", used > 0 ? "," : "", name);
     }
+}
+
+/* Does any key of warden.conf's "acme" differ? */
+static bool
+acme_differs(const struct srv_acme_config *a, const struct srv_acme_config *b)
+{
+    size_t i;
+
+    if (strcmp(a->listen, b->listen) != 0 ||
+        strcmp(a->base_url, b->base_url) != 0 ||
+        a->eab_required != b->eab_required ||
+        a->orders_per_hour != b->orders_per_hour ||
+        a->order_lifetime_s != b->order_lifetime_s ||
+        a->cert_validity_s != b->cert_validity_s ||
+        a->http01_port != b->http01_port ||
+        a->tlsalpn01_port != b->tlsalpn01_port ||
+        strcmp(a->dns_resolver, b->dns_resolver) != 0 ||
+        a->validation_threads != b->validation_threads ||
+        a->n_allow != b->n_allow) {
+        return true;
+    }
+    for (i = 0; i < a->n_allow; i++) {
+        if (strcmp(a->allow[i], b->allow[i]) != 0) {
+            return true;
+        }
+    }
+    return false;
 }
 
 /* The keys of fresh that differ from the running config's but only take
@@ -64,6 +91,7 @@ restart_keys(const struct srv_config *run, const struct srv_config *fresh,
              strcmp(run->passphrase_file, fresh->passphrase_file) != 0 ||
              strcmp(run->passphrase_env, fresh->passphrase_env) != 0,
          "intermediate_key", out, outsz);
+    note(acme_differs(&run->acme, &fresh->acme), "acme", out, outsz);
 }
 
 /* warden.conf: checked whole, then the policy and limits swapped in. */
@@ -83,6 +111,10 @@ reload_config(const struct srv_serve_opts *opts, const struct srv_config *run,
     }
     /* the command line still wins over the file, as at start */
     srv_config_override(&fresh, opts->api_listen, opts->public_listen, NULL);
+    if (srv_config_acme_override(&fresh, opts) != WD_OK) {
+        /* logged; the running ACME is unaffected until a restart */
+        log_warn("event=config_restart_would_fail key=acme");
+    }
     restart_keys(run, &fresh, keys, sizeof(keys));
     if (keys[0] != '\0') {
         log_warn("event=config_restart_required keys=%s "

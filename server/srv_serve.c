@@ -1,7 +1,8 @@
 /*
  * warden serve: load the config and the CA (never the root key), open the
- * store, start both listeners and wait for SIGTERM or SIGINT. A data dir
- * without a CA is initialised first, with defaults.
+ * store, start both listeners (and ACME's, when configured) and wait for
+ * SIGTERM or SIGINT. A data dir without a CA is initialised first, with
+ * defaults.
  */
 #include "srv.h"
 
@@ -21,7 +22,8 @@
 /* Concurrent signings: twice the cores of the machines we run on keeps
  * both busy while bounding the threads that wait on a key. */
 #define SIGN_SLOTS 4
-/* How often main wakes for maintenance (responder renewal). */
+/* How often main wakes for maintenance (responder renewal, ACME's
+ * expired nonces and orders). */
 #define MAINTENANCE_S 60
 /* How long SIGTERM waits for requests in flight: longer than a request
  * normally takes (a signing slot is waited for 10 s at most), short of
@@ -149,6 +151,94 @@ start_revocation(const char *dir, struct api *api, const struct srv_config *cfg,
     return rc;
 }
 
+/* ACME's parts, started in this order when acme.listen is set and
+ * stopped in the reverse one. */
+struct acme_parts {
+    struct srv_acme_pool *pool; /* validates challenges */
+    struct api_acme *acme;      /* the protocol, over api */
+    struct srv_acme_http *http; /* the listener */
+    char base_url[256];
+};
+
+/* Seconds one challenge check may take: a slow host, not a dead one. */
+#define ACME_CHECK_TIMEOUT_S 10
+
+/*
+ * Start ACME: the validation pool, the protocol over api, the listener
+ * with the API listener's TLS identity. WD_OK without doing anything when
+ * acme.listen is unset. On failure what started is stopped (stop_acme).
+ */
+static enum wd_err
+start_acme(const struct srv_config *cfg, struct api *api, struct srv_http *http,
+           const struct ca_files *files, struct acme_parts *p)
+{
+    struct srv_acme_check_cfg check = {
+        .http01_port = cfg->acme.http01_port,
+        .tlsalpn01_port = cfg->acme.tlsalpn01_port,
+        .timeout_s = ACME_CHECK_TIMEOUT_S,
+    };
+    struct api_acme_cfg acfg = {
+        .base_url = p->base_url,
+        .allow = (const char *const *)cfg->acme.allow,
+        .n_allow = cfg->acme.n_allow,
+        .eab_required = cfg->acme.eab_required,
+        .orders_per_hour = cfg->acme.orders_per_hour,
+        .order_lifetime_s = cfg->acme.order_lifetime_s,
+        .cert_validity_s = cfg->acme.cert_validity_s,
+    };
+    struct srv_acme_http_cfg hcfg = {
+        .tls = srv_http_tls(http),
+        .listen = cfg->acme.listen,
+        .tls_cert_pem = files->server_chain,
+        .tls_key_pem = files->server_key,
+        .tls_priorities = cfg->tls_priorities,
+    };
+    enum wd_err rc;
+
+    if (cfg->acme.listen[0] == '\0') {
+        return WD_OK;
+    }
+    srv_config_acme_base_url(cfg, p->base_url, sizeof(p->base_url));
+    snprintf(check.dns_resolver, sizeof(check.dns_resolver), "%s",
+             cfg->acme.dns_resolver);
+    if (srv_addr_parse(cfg->acme.listen, &hcfg.addr, &hcfg.addr_len) != WD_OK) {
+        log_err("event=config_invalid key=acme.listen reason=\"not "
+                "ADDR:PORT\" addr=%s",
+                cfg->acme.listen);
+        return WD_E_CONFIG;
+    }
+    rc = srv_acme_pool_start(api->store, &check, cfg->acme.validation_threads,
+                             &p->pool);
+    if (rc == WD_OK) {
+        rc = api_acme_new(api, &acfg, srv_acme_pool_submit, p->pool, &p->acme);
+    }
+    if (rc == WD_OK) {
+        hcfg.acme = p->acme;
+        rc = srv_acme_http_start(&hcfg, &p->http);
+    }
+    if (rc != WD_OK) {
+        return rc;
+    }
+    log_info("event=acme_serving directory=%s/acme/directory listen=%s "
+             "allow=%zu http01_port=%u tlsalpn01_port=%u",
+             p->base_url, cfg->acme.listen, cfg->acme.n_allow,
+             cfg->acme.http01_port, cfg->acme.tlsalpn01_port);
+    return WD_OK;
+}
+
+/* Listener first (no new challenge is submitted), then the pool (no
+ * check is left running), then the protocol's state. */
+static void
+stop_acme(struct acme_parts *p)
+{
+    srv_acme_http_stop(p->http);
+    p->http = NULL;
+    srv_acme_pool_stop(p->pool);
+    p->pool = NULL;
+    api_acme_free(p->acme);
+    p->acme = NULL;
+}
+
 /* Renew the delegated responder at two thirds of its life. */
 static void
 maybe_renew_responder(const char *dir, struct api *api,
@@ -187,6 +277,7 @@ srv_serve_run(const struct srv_serve_opts *opts)
     struct srv_http_cfg hcfg = { 0 };
     struct api api = { 0 };
     struct srv_live *live = NULL;
+    struct acme_parts acme = { 0 };
     char public_url[256];
     char db[4096];
     sigset_t set;
@@ -212,6 +303,10 @@ srv_serve_run(const struct srv_serve_opts *opts)
         goto out;
     }
     srv_config_override(&cfg, opts->api_listen, opts->public_listen, NULL);
+    rc = srv_config_acme_override(&cfg, opts);
+    if (rc != WD_OK) {
+        goto out;
+    }
     srv_config_public_url(&cfg, public_url, sizeof(public_url));
     if (srv_addr_parse(cfg.api_listen, &hcfg.api_addr, &hcfg.api_addr_len) !=
             WD_OK ||
@@ -256,6 +351,9 @@ srv_serve_run(const struct srv_serve_opts *opts)
         goto out;
     }
     rc = srv_http_start(&hcfg, &http);
+    if (rc == WD_OK) {
+        rc = start_acme(&cfg, &api, http, &files, &acme);
+    }
     if (rc != WD_OK) {
         goto out;
     }
@@ -281,11 +379,17 @@ srv_serve_run(const struct srv_serve_opts *opts)
             free(der);
         }
         maybe_renew_responder(opts->dir, &api, &cfg, &responder_not_after);
+        if (acme.acme != NULL) {
+            api_acme_maintain(acme.acme, (int64_t)time(NULL));
+        }
     }
     log_info("event=stopping signal=%d", sig);
     srv_notify_stopping();
+    srv_acme_http_drain(acme.http, DRAIN_S);
     srv_http_drain(http, DRAIN_S);
 out:
+    /* before srv_http_stop: the ACME listener borrows its TLS identity */
+    stop_acme(&acme);
     srv_http_stop(http);
     srv_live_free(live);
     api_revocation_stop(&api);

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Validates every document of every YAML file under deploy/k8s against the
-# Kubernetes API's definitions, strictly (unknown fields are errors), with
+# Kubernetes API's definitions (custom resources, such as cert-manager's
+# ClusterIssuer, against the fields k8s_manifests.mjs lists for them),
+# strictly (unknown fields are errors), with
 # no kubectl and no cluster: tests/lint/deploy/k8s_manifests.mjs, on npm
 # packages pinned by tests/lint/deploy/package-lock.json. Before trusting
 # a pass, it proves the check fails on broken copies: a misspelt field, a
@@ -51,6 +53,10 @@ broken services.yaml 's/targetPort: public/targetPort: pubic/' \
 broken configmap.yaml 's/^data:/data:\n  - x/' 'YAML:' "broken YAML"
 broken services.yaml 's/^  name: warden-api/  name: warden-api\n  namespace: prod/' \
     'namespace-less' "a namespace"
+broken examples/acme-clusterissuer.yaml 's/privateKeySecretRef:/privateKeySecretRf:/' \
+    'has no "privateKeySecretRf"' "a misspelt field of a custom resource"
+broken examples/acme-clusterissuer.yaml 's/^    server: .*$/    server: 8444/' \
+    'spec.acme.server must be string' "a custom resource's field of the wrong type"
 echo "k8s_manifests: self-checks OK (broken copies are refused)"
 
 if ! check "$dir"; then

@@ -59,6 +59,71 @@ function fieldModel(apiVersion, kind) {
 
 const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
 
+// Custom resources, which the API's own definitions do not know: each is
+// checked against the fields (with their types) that its CRD defines and
+// our manifests may use, strictly, so a typo still fails. Only
+// cert-manager's ClusterIssuer (acme-clusterissuer.yaml, cert-manager.io/v1
+// ACMEIssuer): to use another of its fields, add it here from the CRD.
+const labelsType = "object";
+const customKinds = {
+    "cert-manager.io/v1 ClusterIssuer": {
+        apiVersion: "string",
+        kind: "string",
+        metadata: { name: "string", labels: labelsType, annotations: labelsType },
+        spec: {
+            acme: {
+                server: "string",
+                email: "string",
+                caBundle: "base64",
+                skipTLSVerify: "boolean",
+                privateKeySecretRef: { name: "string", key: "string" },
+                externalAccountBinding: {
+                    keyID: "string",
+                    keySecretRef: { name: "string", key: "string" },
+                },
+                solvers: [{
+                    selector: { dnsNames: ["string"], dnsZones: ["string"], matchLabels: labelsType },
+                    http01: {
+                        ingress: { class: "string", ingressClassName: "string", name: "string", serviceType: "string" },
+                    },
+                }],
+            },
+        },
+    },
+};
+const customRequired = {
+    "cert-manager.io/v1 ClusterIssuer": ["metadata.name", "spec.acme.server", "spec.acme.privateKeySecretRef.name", "spec.acme.solvers"],
+};
+
+// value against a customKinds shape: known fields, their types, nothing else
+function shape(value, type, where, label) {
+    if (Array.isArray(type)) {
+        if (!Array.isArray(value)) {
+            report(label, `${where} must be an array`);
+            return;
+        }
+        value.forEach((v, i) => shape(v, type[0], `${where}[${i}]`, label));
+    } else if (isObject(type)) {
+        if (!isObject(value)) {
+            report(label, `${where} must be an object`);
+            return;
+        }
+        for (const k of Object.keys(value)) {
+            if (!(k in type)) {
+                report(label, `${where}.${k}: unknown field: ${where || "the object"} has no "${k}"`);
+            } else {
+                shape(value[k], type[k], `${where}.${k}`, label);
+            }
+        }
+    } else if (type === "base64") {
+        if (typeof value !== "string" || !/^[A-Za-z0-9+/]+={0,2}$/.test(value)) {
+            report(label, `${where} must be base64`);
+        }
+    } else if (typeof value !== type) {
+        report(label, `${where} must be ${type}`);
+    }
+}
+
 // Every key of value must be a field of type (a client-node model name or
 // one of its container forms); primitives are kubernetes-models' to check.
 function strict(value, type, where) {
@@ -120,6 +185,20 @@ for (const target of targets) {
                 return;
             }
             const label = `${where} ${doc.kind}/${doc.metadata?.name ?? "?"}`;
+            const custom = customKinds[`${doc.apiVersion} ${doc.kind}`];
+            if (custom) {
+                shape(doc, custom, "", label);
+                for (const req of customRequired[`${doc.apiVersion} ${doc.kind}`]) {
+                    if (req.split(".").reduce((v, k) => v?.[k], doc) === undefined) {
+                        report(label, `must have required property ${req}`);
+                    }
+                }
+                if (doc.metadata?.namespace !== undefined) {
+                    report(label, "metadata.namespace: the manifests are namespace-less; kubectl -n picks it");
+                }
+                objects.push({ where: label, doc }); // no cross-object check uses it
+                return;
+            }
             const Model = schemaModel(doc.apiVersion, doc.kind);
             const fieldsOf = fieldModel(doc.apiVersion, doc.kind);
             if (!Model || !fieldsOf) {
