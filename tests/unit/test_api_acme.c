@@ -551,6 +551,100 @@ test_api_acme_new_order_outside_policy_is_rejected_identifier(void **state)
     api_resp_clear(&resp);
 }
 
+/* The challenge types of the first authorization of the order in doc,
+ * sorted by their order in the authorization, joined by ",". */
+static void
+authz_types(struct fixture *f, json_t *order, char *out, size_t outsz)
+{
+    struct api_resp resp = { 0 };
+    const char *url = json_string_value(
+        json_array_get(json_object_get(order, "authorizations"), 0));
+    json_t *authz;
+    json_t *ch;
+    size_t i;
+
+    assert_non_null(url);
+    authz = post(f, &f->es, url + strlen(BASE), "", &resp);
+    assert_int_equal(resp.status, 200);
+    out[0] = '\0';
+    json_array_foreach(json_object_get(authz, "challenges"), i, ch)
+    {
+        snprintf(out + strlen(out), outsz - strlen(out), "%s%s",
+                 i > 0 ? "," : "",
+                 json_string_value(json_object_get(ch, "type")));
+    }
+    json_decref(authz);
+    api_resp_clear(&resp);
+}
+
+static void
+test_api_acme_ip_and_wildcard_orders_get_the_challenges_that_fit(void **state)
+{
+    struct fixture *f = *state;
+    struct api_resp resp = { 0 };
+    char types[64];
+    json_t *doc;
+
+    register_key(f, &f->es);
+    /* RFC 8738: an IP inside an allowed range, validated without DNS */
+    doc = post(f, &f->es, "/acme/new-order",
+               "{\"identifiers\":[{\"type\":\"ip\",\"value\":\"10.1.2.3\"}]}",
+               &resp);
+    assert_int_equal(resp.status, 201);
+    authz_types(f, doc, types, sizeof(types));
+    assert_null(strstr(types, "dns-01"));
+    assert_non_null(strstr(types, "http-01"));
+    json_decref(doc);
+    /* RFC 8555 7.1.3: a wildcard is proven by dns-01 only */
+    doc = post(f, &f->es, "/acme/new-order",
+               "{\"identifiers\":[{\"type\":\"dns\","
+               "\"value\":\"*.w.example.internal\"}]}",
+               &resp);
+    assert_int_equal(resp.status, 201);
+    authz_types(f, doc, types, sizeof(types));
+    assert_string_equal(types, "dns-01");
+    json_decref(doc);
+    api_resp_clear(&resp);
+}
+
+static void
+test_api_acme_orders_beyond_the_hourly_limit_are_rate_limited(void **state)
+{
+    struct fixture *f = *state;
+    struct api_resp resp = { 0 };
+    struct api_acme *limited = NULL;
+    struct api_acme *normal = f->acme;
+    struct key fresh = { 0 }; /* an account with no orders yet */
+    json_t *doc;
+    int i;
+
+    key_make(&fresh, false);
+    register_key(f, &fresh);
+    f->cfg.orders_per_hour = 2;
+    assert_wd_err(api_acme_new(&f->api, &f->cfg, submit, f, &limited), WD_OK);
+    f->acme = limited;
+    for (i = 0; i < 3; i++) {
+        doc = post(f, &fresh, "/acme/new-order",
+                   "{\"identifiers\":[{\"type\":\"dns\","
+                   "\"value\":\"rl.example.internal\"}]}",
+                   &resp);
+        if (i < 2) {
+            assert_int_equal(resp.status, 201);
+        } else {
+            assert_int_equal(resp.status, 429);
+            assert_string_equal(problem_type(doc),
+                                "urn:ietf:params:acme:error:rateLimited");
+            assert_non_null(header_of(&resp, "Retry-After"));
+        }
+        json_decref(doc);
+    }
+    f->acme = normal;
+    f->cfg.orders_per_hour = 0;
+    api_acme_free(limited);
+    key_free(&fresh);
+    api_resp_clear(&resp);
+}
+
 /* A CSR for names (DNS) with a fresh ECDSA key, DER; *key keeps the key. */
 static char *
 csr_for(const char *const *names, size_t n, gnutls_privkey_t *key)
@@ -1123,6 +1217,10 @@ main(void)
             test_api_acme_key_change_moves_the_account_to_the_new_key),
         cmocka_unit_test(test_api_acme_deactivated_account_gets_401),
         cmocka_unit_test(test_api_acme_every_wd_err_has_a_problem_row),
+        cmocka_unit_test(
+            test_api_acme_ip_and_wildcard_orders_get_the_challenges_that_fit),
+        cmocka_unit_test(
+            test_api_acme_orders_beyond_the_hourly_limit_are_rate_limited),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
