@@ -10,7 +10,7 @@
  * struct api_req without an identity and sends what api_acme_handle
  * returns. One log line per request, at completion.
  */
-#include "srv.h"
+#include "srv_mhd.h"
 
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
@@ -65,94 +65,15 @@ struct request {
     size_t cap;
 };
 
-/* Query parameters for api_req (MHD_KeyValueIterator). */
-struct query_acc {
-    struct api_kv kv[API_MAX_QUERY_PARAMS];
-    size_t n;
-    bool overflow;
-};
-
-static enum MHD_Result
-collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
-              const char *value)
-{
-    struct query_acc *acc = cls;
-
-    (void)kind;
-    if (acc->n >= API_MAX_QUERY_PARAMS) {
-        acc->overflow = true;
-        return MHD_NO;
-    }
-    acc->kv[acc->n].key = key;
-    acc->kv[acc->n].value = value;
-    acc->n++;
-    return MHD_YES;
-}
-
-static void
-mhd_log(void *cls, const char *fmt, va_list ap)
-{
-    char msg[512];
-    char quoted[LOG_QUOTE_BUF];
-    size_t len;
-
-    (void)cls;
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    len = strlen(msg);
-    while (len > 0 && msg[len - 1] == '\n') {
-        msg[--len] = '\0';
-    }
-    log_warn("event=http_library listener=acme msg=%s",
-             log_quote(msg, len, quoted));
-}
-
 /* Send resp (its body handed to MHD) with the headers every answer
  * carries; several headers of one name (Link) each go out. */
 static enum MHD_Result
 send_resp(struct MHD_Connection *conn, struct request *r, struct api_resp *resp)
 {
-    struct MHD_Response *mr;
-    enum MHD_Result ret;
-    size_t i;
-
-    if (resp->release != NULL) {
-        mr = MHD_create_response_from_buffer_with_free_callback_cls(
-            resp->body_len, resp->body, resp->release, resp->release_cls);
-    } else {
-        mr = MHD_create_response_from_buffer(resp->body_len, resp->body,
-                                             MHD_RESPMEM_MUST_FREE);
-    }
-    if (mr == NULL) {
-        api_resp_clear(resp);
-        return MHD_NO;
-    }
-    resp->body = NULL; /* MHD owns or releases it now */
-    resp->release = NULL;
-    resp->release_cls = NULL;
-    if (resp->content_type != NULL) {
-        MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE,
-                                resp->content_type);
-    }
-    MHD_add_response_header(mr, "X-Request-Id", r->id);
-    if (atomic_load(&r->h->stopping)) {
-        MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION, "close");
-    }
-    MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
-    for (i = 0; i < resp->n_headers; i++) {
-        MHD_add_response_header(mr, resp->headers[i].name,
-                                resp->headers[i].value);
-    }
-    if (MHD_get_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL) == NULL) {
-        /* RFC 8555 6.5 for nonces; every other answer is per account */
-        MHD_add_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    }
-    ret = MHD_queue_response(conn, (unsigned)resp->status, mr);
-    MHD_destroy_response(mr);
     r->responded = true;
     r->status = resp->status;
     r->error_code = resp->error_code;
-    api_resp_clear(resp);
-    return ret;
+    return srv_mhd_send(conn, r->id, atomic_load(&r->h->stopping), resp);
 }
 
 /*
@@ -186,11 +107,11 @@ dispatch(struct srv_acme_http *h, struct MHD_Connection *conn,
          struct request *r, const char *url, const char *method,
          size_t body_len)
 {
-    struct query_acc acc = { .n = 0 };
+    struct srv_query acc;
     struct api_req req = { 0 };
     struct api_resp resp = { 0 };
 
-    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query, &acc);
+    srv_mhd_query_read(conn, &acc);
     req.method = method;
     req.path = url;
     req.query = acc.kv;
@@ -406,7 +327,7 @@ srv_acme_http_start(const struct srv_acme_http_cfg *cfg,
     h->d = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, h,
         /* first, so that MHD logs nothing to stderr on its own */
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
+        MHD_OPTION_EXTERNAL_LOGGER, srv_mhd_log, "acme", MHD_OPTION_SOCK_ADDR,
         &cfg->addr, MHD_OPTION_CONNECTION_LIMIT, (unsigned)WD_MAX_CONNECTIONS,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)WD_CONNECTION_TIMEOUT_S,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,

@@ -8,7 +8,7 @@
  * shutdown waits for (srv_http_drain) and gives each TLS session the
  * identity current when it was accepted (srv_tls.c).
  */
-#include "srv.h"
+#include "srv_mhd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -81,46 +81,6 @@ struct request {
     struct store_cert *who_row; /* the caller's stored certificate */
 };
 
-/* Collects query parameters for api_req (MHD_KeyValueIterator). */
-struct query_acc {
-    struct api_kv kv[API_MAX_QUERY_PARAMS];
-    size_t n;
-    bool overflow;
-};
-
-static enum MHD_Result
-collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
-              const char *value)
-{
-    struct query_acc *acc = cls;
-
-    (void)kind;
-    if (acc->n >= API_MAX_QUERY_PARAMS) {
-        acc->overflow = true;
-        return MHD_NO;
-    }
-    acc->kv[acc->n].key = key;
-    acc->kv[acc->n].value = value;
-    acc->n++;
-    return MHD_YES;
-}
-
-static void
-mhd_log(void *cls, const char *fmt, va_list ap)
-{
-    char msg[512];
-    char quoted[LOG_QUOTE_BUF];
-    size_t len;
-
-    (void)cls;
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    len = strlen(msg);
-    while (len > 0 && msg[len - 1] == '\n') {
-        msg[--len] = '\0';
-    }
-    log_warn("event=http_library msg=%s", log_quote(msg, len, quoted));
-}
-
 /*
  * Send resp (its body handed to MHD) plus the headers every response
  * carries. Records status and error code for the completion log line.
@@ -128,59 +88,10 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 static enum MHD_Result
 send_resp(struct MHD_Connection *conn, struct request *r, struct api_resp *resp)
 {
-    struct MHD_Response *mr;
-    enum MHD_Result ret;
-    size_t i;
-
-    if (resp->release != NULL) {
-        /* a shared blob: MHD gives it back when the bytes are sent */
-        mr = MHD_create_response_from_buffer_with_free_callback_cls(
-            resp->body_len, resp->body, resp->release, resp->release_cls);
-    } else {
-        mr = MHD_create_response_from_buffer(resp->body_len, resp->body,
-                                             MHD_RESPMEM_MUST_FREE);
-    }
-    if (mr == NULL) {
-        api_resp_clear(resp);
-        return MHD_NO;
-    }
-    resp->body = NULL; /* MHD owns or releases it now */
-    resp->release = NULL;
-    resp->release_cls = NULL;
-    MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE,
-                            resp->content_type != NULL
-                                ? resp->content_type
-                                : "application/octet-stream");
-    MHD_add_response_header(mr, "X-Request-Id", r->id);
-    if (atomic_load(&r->http->stopping)) {
-        /* shutting down: no next request on this connection */
-        MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION, "close");
-    }
-    /* a browser may render what we send (the page, a JSON error): never
-     * sniff it into HTML, frame it or leak our URLs to another site */
-    MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(mr, "X-Frame-Options", "DENY");
-    MHD_add_response_header(mr, "Referrer-Policy", "no-referrer");
-    for (i = 0; i < resp->n_headers; i++) {
-        MHD_add_response_header(mr, resp->headers[i].name,
-                                resp->headers[i].value);
-    }
-    if (MHD_get_response_header(mr, "Content-Security-Policy") == NULL) {
-        /* nothing but the page (api_web.c sets its own) runs anything */
-        MHD_add_response_header(mr, "Content-Security-Policy",
-                                "default-src 'none'; frame-ancestors 'none'");
-    }
-    if (MHD_get_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL) == NULL) {
-        /* API answers and errors are per caller and moment: never cache */
-        MHD_add_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    }
-    ret = MHD_queue_response(conn, (unsigned)resp->status, mr);
-    MHD_destroy_response(mr);
     r->responded = true;
     r->status = resp->status;
     r->error_code = resp->error_code;
-    api_resp_clear(resp);
-    return ret;
+    return srv_mhd_send(conn, r->id, atomic_load(&r->http->stopping), resp);
 }
 
 static enum MHD_Result
@@ -323,7 +234,7 @@ static enum MHD_Result
 dispatch(struct listener *l, struct MHD_Connection *conn, struct request *r,
          const char *url, const char *method, size_t declared_body)
 {
-    struct query_acc acc = { .n = 0 };
+    struct srv_query acc;
     struct api_req req = { 0 };
     struct api_resp resp = { 0 };
     /* handlers read api->cfg: this request's snapshot, the same from its
@@ -331,7 +242,7 @@ dispatch(struct listener *l, struct MHD_Connection *conn, struct request *r,
     struct api view = *l->http->api;
 
     view.cfg = *srv_live_cfg_api(r->live);
-    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query, &acc);
+    srv_mhd_query_read(conn, &acc);
     req.method = method;
     req.path = url;
     req.query = acc.kv;
@@ -592,16 +503,17 @@ start_daemon(struct listener *l, const struct sockaddr_storage *addr,
         return MHD_start_daemon(
             flags, 0, NULL, NULL, on_request, l,
             /* first, so that MHD logs nothing to stderr on its own */
-            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
-            addr, MHD_OPTION_CONNECTION_LIMIT, (unsigned)WD_MAX_CONNECTIONS,
-            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)WD_CONNECTION_TIMEOUT_S,
-            MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
-            MHD_OPTION_NOTIFY_CONNECTION, on_connection, l, MHD_OPTION_END);
+            MHD_OPTION_EXTERNAL_LOGGER, srv_mhd_log, "public",
+            MHD_OPTION_SOCK_ADDR, addr, MHD_OPTION_CONNECTION_LIMIT,
+            (unsigned)WD_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
+            (unsigned)WD_CONNECTION_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED,
+            on_completed, l, MHD_OPTION_NOTIFY_CONNECTION, on_connection, l,
+            MHD_OPTION_END);
     }
     return MHD_start_daemon(
         flags | MHD_USE_TLS, 0, NULL, NULL, on_request, l,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR, addr,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)WD_MAX_CONNECTIONS,
+        MHD_OPTION_EXTERNAL_LOGGER, srv_mhd_log, "api", MHD_OPTION_SOCK_ADDR,
+        addr, MHD_OPTION_CONNECTION_LIMIT, (unsigned)WD_MAX_CONNECTIONS,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)WD_CONNECTION_TIMEOUT_S,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, l,

@@ -1,0 +1,117 @@
+/*
+ * libmicrohttpd glue shared by the listeners (srv_mhd.h): reading the
+ * query string, MHD's log lines, and queueing an api_resp with the
+ * headers every answer of Warden carries.
+ */
+#include "srv_mhd.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "base/log.h"
+
+static enum MHD_Result
+collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
+              const char *value)
+{
+    struct srv_query *q = cls;
+
+    (void)kind;
+    if (q->n >= API_MAX_QUERY_PARAMS) {
+        q->overflow = true;
+        return MHD_NO;
+    }
+    q->kv[q->n].key = key;
+    q->kv[q->n].value = value;
+    q->n++;
+    return MHD_YES;
+}
+
+/* Fill q from conn's query string (srv_mhd.h). */
+void
+srv_mhd_query_read(struct MHD_Connection *conn, struct srv_query *q)
+{
+    q->n = 0;
+    q->overflow = false;
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query, q);
+}
+
+/* MHD's own complaints (malformed requests, resource limits), as one
+ * warning line each with the listener's name (srv_mhd.h). */
+void
+srv_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char msg[512];
+    char quoted[LOG_QUOTE_BUF];
+    size_t len;
+
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    len = strlen(msg);
+    while (len > 0 && msg[len - 1] == '\n') {
+        msg[--len] = '\0';
+    }
+    log_warn("event=http_library listener=%s msg=%s",
+             cls != NULL ? (const char *)cls : "?",
+             log_quote(msg, len, quoted));
+}
+
+/* Queue resp on conn with the headers every answer carries (srv_mhd.h). */
+enum MHD_Result
+srv_mhd_send(struct MHD_Connection *conn, const char *request_id, bool closing,
+             struct api_resp *resp)
+{
+    struct MHD_Response *mr;
+    enum MHD_Result ret;
+    size_t i;
+
+    if (resp->release != NULL) {
+        /* a shared blob: MHD gives it back when the bytes are sent */
+        mr = MHD_create_response_from_buffer_with_free_callback_cls(
+            resp->body_len, resp->body, resp->release, resp->release_cls);
+    } else {
+        mr = MHD_create_response_from_buffer(resp->body_len, resp->body,
+                                             MHD_RESPMEM_MUST_FREE);
+    }
+    if (mr == NULL) {
+        api_resp_clear(resp);
+        return MHD_NO;
+    }
+    resp->body = NULL; /* MHD owns or releases it now */
+    resp->release = NULL;
+    resp->release_cls = NULL;
+    if (resp->content_type != NULL || resp->body_len > 0) {
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                resp->content_type != NULL
+                                    ? resp->content_type
+                                    : "application/octet-stream");
+    }
+    MHD_add_response_header(mr, "X-Request-Id", request_id);
+    if (closing) {
+        /* shutting down: no next request on this connection */
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION, "close");
+    }
+    /* a browser may render what we send (the page, a JSON error): never
+     * sniff it into HTML, frame it or leak our URLs to another site */
+    MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(mr, "X-Frame-Options", "DENY");
+    MHD_add_response_header(mr, "Referrer-Policy", "no-referrer");
+    for (i = 0; i < resp->n_headers; i++) {
+        /* several of one name (ACME's Link) each go out */
+        MHD_add_response_header(mr, resp->headers[i].name,
+                                resp->headers[i].value);
+    }
+    if (MHD_get_response_header(mr, "Content-Security-Policy") == NULL) {
+        /* nothing but the page (api_web.c sets its own) runs anything */
+        MHD_add_response_header(mr, "Content-Security-Policy",
+                                "default-src 'none'; frame-ancestors 'none'");
+    }
+    if (MHD_get_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL) == NULL) {
+        /* answers, errors and nonces (RFC 8555 6.5) are per caller and
+         * moment: never cache */
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    }
+    ret = MHD_queue_response(conn, (unsigned)resp->status, mr);
+    MHD_destroy_response(mr);
+    api_resp_clear(resp);
+    return ret;
+}

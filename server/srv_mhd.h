@@ -1,0 +1,43 @@
+/*
+ * What the listeners share of libmicrohttpd (srv_mhd.c): the query string
+ * as api_req wants it, MHD's own log lines in ours, and a response queued
+ * with the headers every answer of Warden carries. Only the listener
+ * files (srv_http.c, srv_acme_http.c) include it: they are the users of
+ * microhttpd.h.
+ */
+#ifndef WD_SRV_MHD_H
+#define WD_SRV_MHD_H
+
+#include <microhttpd.h>
+#include <stdarg.h>
+#include <stdbool.h>
+
+#include "srv.h"
+
+/* A request's query parameters, percent-decoded, for struct api_req. */
+struct srv_query {
+    struct api_kv kv[API_MAX_QUERY_PARAMS];
+    size_t n;
+    bool overflow; /* more than API_MAX_QUERY_PARAMS were sent */
+};
+
+/* Fill q from conn's query string; the strings are MHD's, valid for the
+ * request. */
+void srv_mhd_query_read(struct MHD_Connection *conn, struct srv_query *q);
+
+/* MHD_OPTION_EXTERNAL_LOGGER: cls is the listener's name (a static
+ * string), logged with each line. */
+void srv_mhd_log(void *cls, const char *fmt, va_list ap);
+
+/*
+ * Queue resp on conn (its body handed to MHD, resp cleared) with the
+ * headers every answer carries: the request id, Connection: close when
+ * closing, no sniffing, no framing, no referrer, a policy that runs
+ * nothing unless resp brings its own, and no-store unless resp says how
+ * to cache.
+ */
+enum MHD_Result srv_mhd_send(struct MHD_Connection *conn,
+                             const char *request_id, bool closing,
+                             struct api_resp *resp);
+
+#endif
