@@ -7,7 +7,8 @@
  * retry), or invalid with an RFC 7807 problem once the retries are
  * spent. A scheduler thread sweeps the store at start and every minute
  * for challenges left processing with no job behind them (an earlier run
- * stopped with them queued, or the table was full).
+ * stopped with them queued, or the store kept failing) and resumes them
+ * from what the store holds.
  */
 #include "srv.h"
 
@@ -146,6 +147,41 @@ problem_json(const char *type, const char *detail, int status)
     return text;
 }
 
+/*
+ * Take a copy of c as a job due now, with attempts checks made already.
+ * WD_OK also when there is nothing to do: a challenge already in a job is
+ * not taken twice, and a stopping pool takes nothing (the challenge stays
+ * processing in the store for the sweep of the next run).
+ * WD_E_UNAVAILABLE with the table full.
+ */
+static enum wd_err
+job_add(struct srv_acme_pool *pool, const struct api_acme_check *c,
+        unsigned attempts)
+{
+    struct job *j = NULL;
+    size_t i;
+
+    pthread_mutex_lock(&pool->mu);
+    if (pool->stopping || job_find(pool, c->cid) != NULL) {
+        pthread_mutex_unlock(&pool->mu);
+        return WD_OK;
+    }
+    for (i = 0; i < POOL_MAX_JOBS && j == NULL; i++) {
+        if (pool->jobs[i].state == JOB_FREE) {
+            j = &pool->jobs[i];
+        }
+    }
+    if (j != NULL) {
+        j->c = *c;
+        j->attempts = attempts;
+        j->state = JOB_WAITING;
+        j->due_ms = mono_ms();
+        pthread_cond_signal(&pool->work);
+    }
+    pthread_mutex_unlock(&pool->mu);
+    return j != NULL ? WD_OK : WD_E_UNAVAILABLE;
+}
+
 /* Free the job's slot. Under mu. */
 static void
 job_release(struct job *j)
@@ -278,13 +314,9 @@ worker(void *arg)
 }
 
 /*
- * A challenge the store holds as processing and no job covers cannot be
- * checked again: its key authorization needs the account's thumbprint,
- * and the store finds an account by kid or thumbprint only, not by the
- * authorization's account_id. So it is failed with a problem that tells
- * the client to start over, rather than left processing until its
- * authorization expires. TODO(#9): with store_acme_account_get_by_id the
- * sweep could rebuild the check from the store and resume it instead.
+ * Fail c, a challenge the sweep could not resume (see orphan_resume),
+ * with a problem that tells the client to start over, rather than leave
+ * it processing until its authorization expires.
  */
 static void
 orphan_fail(struct srv_acme_pool *pool, const struct store_acme_challenge *c,
@@ -310,14 +342,120 @@ orphan_fail(struct srv_acme_pool *pool, const struct store_acme_challenge *c,
     free(problem);
 }
 
-/* One sweep of the store for orphans (see orphan_fail). */
+/* snprintf's n fits a buffer of size bytes. */
+static bool
+printed_fits(int n, size_t size)
+{
+    return n >= 0 && (size_t)n < size;
+}
+
+/*
+ * The check of c, rebuilt from the store as the API built it for
+ * srv_acme_pool_submit: the identifier of c's authorization, and the key
+ * authorization, token "." the thumbprint of the key of the account that
+ * owns it (RFC 8555 8.1), into *out. WD_E_NOT_FOUND if the authorization
+ * or the account is gone or the account no longer valid, WD_E_INTERNAL
+ * (logged) for a field that does not fit a check, or the store's error.
+ */
+static enum wd_err
+orphan_check(struct srv_acme_pool *pool, const struct store_acme_challenge *c,
+             struct api_acme_check *out)
+{
+    struct api_acme_check check = { 0 };
+    struct store_acme_authz *z = NULL;
+    struct store_acme_account *a = NULL;
+    enum wd_err rc;
+
+    rc = store_acme_authz_get(pool->st, c->aid, &z);
+    if (rc == WD_OK) {
+        rc = store_acme_account_get_by_id(pool->st, z->account_id, &a);
+    }
+    if (rc != WD_OK) {
+        goto out;
+    }
+    if (a->status != STORE_ACME_VALID) {
+        rc = WD_E_NOT_FOUND;
+        goto out;
+    }
+    check.type = c->type;
+    check.ident_type = z->ident_type;
+    if (!printed_fits(snprintf(check.cid, sizeof(check.cid), "%s", c->cid),
+                      sizeof(check.cid)) ||
+        !printed_fits(snprintf(check.identifier, sizeof(check.identifier), "%s",
+                               z->ident_value),
+                      sizeof(check.identifier)) ||
+        !printed_fits(
+            snprintf(check.token, sizeof(check.token), "%s", c->token),
+            sizeof(check.token)) ||
+        !printed_fits(snprintf(check.key_auth, sizeof(check.key_auth), "%s.%s",
+                               c->token, a->thumbprint),
+                      sizeof(check.key_auth))) {
+        log_err("event=acme_validation_orphan challenge=%s "
+                "error=\"a field does not fit a check\"",
+                c->cid);
+        rc = WD_E_INTERNAL;
+        goto out;
+    }
+    *out = check;
+out:
+    store_acme_account_free(a);
+    store_acme_authz_free(z);
+    return rc;
+}
+
+/*
+ * Resume c, a challenge the store holds as processing and no job covers:
+ * queue its check, rebuilt from the store, as a job with the attempts the
+ * store counted, so the retries left are those an uninterrupted run would
+ * have had. If it cannot be (its account gone, a malformed row, the table
+ * full), fail it (orphan_fail). WD_E_UNAVAILABLE, with c left processing
+ * for the next sweep, while the store is busy.
+ */
+static enum wd_err
+orphan_resume(struct srv_acme_pool *pool, const struct store_acme_challenge *c,
+              int64_t now)
+{
+    struct api_acme_check check;
+    unsigned attempts = 0;
+    enum wd_err rc;
+
+    rc = orphan_check(pool, c, &check);
+    if (rc == WD_E_UNAVAILABLE) {
+        return rc;
+    }
+    if (rc == WD_OK) {
+        if (c->attempts > 0) {
+            attempts = c->attempts < (int64_t)POOL_RETRIES
+                           ? (unsigned)c->attempts
+                           : (unsigned)POOL_RETRIES;
+        }
+        rc = job_add(pool, &check, attempts);
+    }
+    if (rc == WD_OK) {
+        log_info("event=acme_validation_orphan challenge=%s attempts=%u "
+                 "outcome=resumed",
+                 c->cid, attempts);
+        return WD_OK;
+    }
+    log_warn("event=acme_validation_orphan challenge=%s reason=\"%s\"", c->cid,
+             wd_err_str(rc));
+    orphan_fail(pool, c, now);
+    return WD_OK;
+}
+
+/*
+ * One sweep of the store for orphans (see orphan_resume). A resumed
+ * challenge stays processing, and first among the due ones, until its job
+ * records a verdict: a page of them ends the sweep, and the next one
+ * reaches those behind.
+ */
 static void
 sweep_once(struct srv_acme_pool *pool)
 {
     struct store_acme_challenge_list l = { 0 };
     int64_t now = (int64_t)time(NULL);
     unsigned page;
-    unsigned failed;
+    unsigned handled;
     size_t i;
     bool known;
 
@@ -326,7 +464,7 @@ sweep_once(struct srv_acme_pool *pool)
                                           &l) != WD_OK) {
             return; /* logged by the store; the next sweep tries again */
         }
-        failed = 0;
+        handled = 0;
         for (i = 0; i < l.n; i++) {
             if (l.items[i].next_attempt_at > now - POOL_ORPHAN_GRACE_S) {
                 break; /* soonest first: the rest are younger */
@@ -334,15 +472,19 @@ sweep_once(struct srv_acme_pool *pool)
             pthread_mutex_lock(&pool->mu);
             known = job_find(pool, l.items[i].cid) != NULL;
             pthread_mutex_unlock(&pool->mu);
-            if (!known) {
-                orphan_fail(pool, &l.items[i], now);
-                failed++;
+            if (known) {
+                continue;
             }
+            if (orphan_resume(pool, &l.items[i], now) != WD_OK) {
+                handled = 0; /* the store is busy: the next sweep */
+                break;
+            }
+            handled++;
         }
         i = l.n;
         store_acme_challenge_list_free(&l);
         memset(&l, 0, sizeof(l));
-        if (failed == 0 || i < WD_LIST_LIMIT_MAX) {
+        if (handled == 0 || i < WD_LIST_LIMIT_MAX) {
             return;
         }
     }
@@ -427,41 +569,18 @@ out:
 }
 
 /*
- * api_acme_submit_fn: take a copy of c as a job due now. A challenge
- * already in a job is not taken twice. With the table full, or the pool
- * stopping, the challenge is left processing in the store: the sweep of
- * a later run fails it (see orphan_fail) if nothing else does; a full
- * table fails it at once with rateLimited, so the client hears why.
+ * api_acme_submit_fn: take a copy of c as a job due now (job_add). With
+ * the pool stopping the challenge is left processing in the store for
+ * the sweep of a later run to resume (see orphan_resume); a full table
+ * fails it at once with rateLimited, so the client hears why.
  */
 void
 srv_acme_pool_submit(void *ctx, const struct api_acme_check *c)
 {
     struct srv_acme_pool *pool = ctx;
-    struct job *j = NULL;
     char *problem = NULL;
-    bool full = false;
-    size_t i;
 
-    pthread_mutex_lock(&pool->mu);
-    if (pool->stopping || job_find(pool, c->cid) != NULL) {
-        pthread_mutex_unlock(&pool->mu);
-        return;
-    }
-    for (i = 0; i < POOL_MAX_JOBS && j == NULL; i++) {
-        if (pool->jobs[i].state == JOB_FREE) {
-            j = &pool->jobs[i];
-        }
-    }
-    if (j != NULL) {
-        j->c = *c;
-        j->state = JOB_WAITING;
-        j->due_ms = mono_ms();
-        pthread_cond_signal(&pool->work);
-    } else {
-        full = true;
-    }
-    pthread_mutex_unlock(&pool->mu);
-    if (!full) {
+    if (job_add(pool, c, 0) == WD_OK) {
         return;
     }
     log_warn("event=acme_validation challenge=%s outcome=invalid "
@@ -482,7 +601,7 @@ srv_acme_pool_submit(void *ctx, const struct api_acme_check *c)
 }
 
 /* Stop the pool (see srv.h): jobs not yet running stay processing in the
- * store for the sweep of the next run. */
+ * store for the sweep of the next run to resume. */
 void
 srv_acme_pool_stop(struct srv_acme_pool *pool)
 {

@@ -463,6 +463,12 @@ enum wd_err
 store_acme_account_get_by_thumbprint(struct store *st, const char *thumbprint,
                                      struct store_acme_account **out);
 
+/* The account with the store's id (a struct store_acme_authz's or
+ * store_acme_order's account_id). Caller owns *out; WD_E_NOT_FOUND if
+ * none. */
+enum wd_err store_acme_account_get_by_id(struct store *st, int64_t id,
+                                         struct store_acme_account **out);
+
 /* Replace a valid account's contact (NULL = none). WD_E_NOT_FOUND, or
  * WD_E_CONFLICT for an account no longer valid. */
 enum wd_err store_acme_account_update_contact(struct store *st, const char *kid,

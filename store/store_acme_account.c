@@ -31,6 +31,9 @@ static const char sql_by_kid[] =
 static const char sql_by_thumbprint[] =
     "SELECT " ACCOUNT_COLUMNS " FROM acme_accounts WHERE thumbprint = ?1";
 
+static const char sql_by_id[] =
+    "SELECT " ACCOUNT_COLUMNS " FROM acme_accounts WHERE id = ?1";
+
 static const char sql_contact[] =
     "UPDATE acme_accounts SET contact = ?2 WHERE kid = ?1"
     " AND status = 'valid'";
@@ -149,6 +152,37 @@ account_read(sqlite3_stmt *s, struct store_acme_account *a)
 }
 
 /*
+ * Step s, prepared and bound by the caller (rc: the bind's result), and
+ * read its row into a new *out (the caller's, on success only);
+ * WD_E_NOT_FOUND if there is none. The caller resets s.
+ */
+static enum wd_err
+account_step(struct store_conn *conn, sqlite3_stmt *s, int rc,
+             struct store_acme_account **out)
+{
+    struct store_acme_account *a = NULL;
+    enum wd_err err;
+
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(s);
+    }
+    if (rc == SQLITE_DONE) {
+        return WD_E_NOT_FOUND;
+    }
+    if (rc != SQLITE_ROW) {
+        return store_sql_err(conn->db, rc, "acme_account_get");
+    }
+    a = xcalloc(1, sizeof(*a));
+    err = account_read(s, a);
+    if (err != WD_OK) {
+        store_acme_account_free(a);
+        return err;
+    }
+    *out = a;
+    return WD_OK;
+}
+
+/*
  * The account whose key column (the statement in slot: kid or
  * thumbprint) is key, read on conn into a new *out (the caller's, on
  * success only); WD_E_NOT_FOUND if none.
@@ -157,36 +191,15 @@ static enum wd_err
 account_find(struct store_conn *conn, enum store_stmt slot, const char *sql,
              const char *key, struct store_acme_account **out)
 {
-    struct store_acme_account *a = NULL;
     sqlite3_stmt *s = NULL;
     enum wd_err err;
-    int rc;
 
     err = store_stmt_get(conn, slot, sql, &s);
     if (err != WD_OK) {
         return err;
     }
-    rc = sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-    if (rc == SQLITE_OK) {
-        rc = sqlite3_step(s);
-    }
-    if (rc == SQLITE_DONE) {
-        err = WD_E_NOT_FOUND;
-        goto out;
-    }
-    if (rc != SQLITE_ROW) {
-        err = store_sql_err(conn->db, rc, "acme_account_get");
-        goto out;
-    }
-    a = xcalloc(1, sizeof(*a));
-    err = account_read(s, a);
-    if (err != WD_OK) {
-        goto out;
-    }
-    *out = a;
-    a = NULL; /* the caller owns it now */
-out:
-    store_acme_account_free(a);
+    err = account_step(conn, s, sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC),
+                       out);
     store_stmt_done(s);
     return err;
 }
@@ -387,6 +400,37 @@ store_acme_account_get_by_thumbprint(struct store *st, const char *thumbprint,
     }
     return account_get(st, STORE_STMT_ACME_ACCOUNT_BY_THUMBPRINT,
                        sql_by_thumbprint, thumbprint, out);
+}
+
+/*
+ * The account with the store's id id (an order's or an authorization's
+ * account_id). On success the caller owns *out (store_acme_account_free);
+ * WD_E_NOT_FOUND if there is none; *out is untouched on failure.
+ */
+enum wd_err
+store_acme_account_get_by_id(struct store *st, int64_t id,
+                             struct store_acme_account **out)
+{
+    struct store_conn *conn = NULL;
+    sqlite3_stmt *s = NULL;
+    enum wd_err err;
+
+    if (st == NULL || out == NULL) {
+        log_err("event=store_bug op=acme_account_get error=\"missing "
+                "argument\"");
+        return WD_E_INTERNAL;
+    }
+    err = store_conn_borrow(st, &conn);
+    if (err == WD_OK) {
+        err =
+            store_stmt_get(conn, STORE_STMT_ACME_ACCOUNT_BY_ID, sql_by_id, &s);
+    }
+    if (err == WD_OK) {
+        err = account_step(conn, s, sqlite3_bind_int64(s, 1, id), out);
+    }
+    store_stmt_done(s);
+    store_conn_return(st, conn);
+    return err;
 }
 
 struct contact_job {

@@ -1367,10 +1367,11 @@ test_pool_retries_then_fails_a_challenge(void **state)
 }
 
 static void
-test_pool_fails_a_challenge_left_processing_by_an_earlier_run(void **state)
+test_pool_resumes_a_challenge_left_processing_by_an_earlier_run(void **state)
 {
     struct pool_fx f = { 0 };
-    struct srv_acme_check_cfg cfg = cfg_for(1, 1);
+    struct server s = { 0 };
+    struct srv_acme_check_cfg cfg;
     struct srv_acme_pool *pool = NULL;
     struct store_acme_challenge *ch = NULL;
     char cid[64];
@@ -1378,18 +1379,56 @@ test_pool_fails_a_challenge_left_processing_by_an_earlier_run(void **state)
 
     (void)state;
     pool_fx_open(&f);
+    http_route_ok(&s, CHALLENGE_PATH, KEY_AUTH);
+    server_start(&s, http_serve);
+    cfg = cfg_for(s.port, 0);
     pool_fx_order(&f, "old", TOKEN, time(NULL) - 3600, cid, sizeof(cid));
     /* one the API set processing a moment ago is on its way: left alone */
     pool_fx_order(&f, "new", TOKEN, time(NULL), young, sizeof(young));
+    /* no submit: the sweep rebuilds the key authorization from the store */
     assert_wd_err(srv_acme_pool_start(f.st, &cfg, 1, &pool), WD_OK);
     pool_wait(&f, cid, &ch);
-    assert_int_equal(ch->status, STORE_ACME_INVALID);
-    assert_non_null(strstr(ch->error, "serverInternal"));
+    assert_int_equal(ch->status, STORE_ACME_VALID);
+    assert_int_equal(ch->attempts, 1);
     store_acme_challenge_free(ch);
     srv_acme_pool_stop(pool);
+    pthread_mutex_lock(&s.mu);
+    assert_int_equal(s.conns, 1);
+    assert_non_null(strstr(s.last_request, "GET " CHALLENGE_PATH " "));
+    pthread_mutex_unlock(&s.mu);
     assert_wd_err(store_acme_challenge_get(f.st, young, &ch), WD_OK);
     assert_int_equal(ch->status, STORE_ACME_PROCESSING);
     store_acme_challenge_free(ch);
+    server_stop(&s);
+    pool_fx_close(&f);
+}
+
+static void
+test_pool_resumes_with_the_retries_an_earlier_run_left(void **state)
+{
+    struct pool_fx f = { 0 };
+    struct srv_acme_check_cfg cfg = cfg_for(dead_port(SOCK_STREAM), 0);
+    struct srv_acme_pool *pool = NULL;
+    struct store_acme_challenge *ch = NULL;
+    char cid[64];
+
+    (void)state;
+    pool_fx_open(&f);
+    cfg.retry_delay_ms = 20;
+    pool_fx_order(&f, "retry", TOKEN, time(NULL) - 3600, cid, sizeof(cid));
+    /* the earlier run made two attempts, then stopped */
+    assert_wd_err(
+        store_acme_challenge_retry(f.st, cid, time(NULL) - 3600, NULL), WD_OK);
+    assert_wd_err(
+        store_acme_challenge_retry(f.st, cid, time(NULL) - 3600, NULL), WD_OK);
+    assert_wd_err(srv_acme_pool_start(f.st, &cfg, 1, &pool), WD_OK);
+    pool_wait(&f, cid, &ch);
+    /* nothing listens: two more attempts, not four */
+    assert_int_equal(ch->status, STORE_ACME_INVALID);
+    assert_int_equal(ch->attempts, 4);
+    assert_non_null(strstr(ch->error, "urn:ietf:params:acme:error:connection"));
+    store_acme_challenge_free(ch);
+    srv_acme_pool_stop(pool);
     pool_fx_close(&f);
 }
 
@@ -1449,7 +1488,9 @@ main(void)
         cmocka_unit_test(test_pool_validates_a_challenge_into_the_store),
         cmocka_unit_test(test_pool_retries_then_fails_a_challenge),
         cmocka_unit_test(
-            test_pool_fails_a_challenge_left_processing_by_an_earlier_run),
+            test_pool_resumes_a_challenge_left_processing_by_an_earlier_run),
+        cmocka_unit_test(
+            test_pool_resumes_with_the_retries_an_earlier_run_left),
         cmocka_unit_test(test_pool_stops_promptly_when_idle),
     };
 

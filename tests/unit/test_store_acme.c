@@ -301,6 +301,31 @@ test_store_acme_account_insert_then_get_by_kid_and_thumbprint(void **state)
 }
 
 static void
+test_store_acme_account_get_by_id_finds_the_account_or_nothing(void **state)
+{
+    struct store_fixture *f = *state;
+    struct store_acme_account *a = NULL;
+    int64_t id = 0;
+    char t[TP_BUF];
+
+    assert_wd_err(account_new(f->st, "alice-kid-000000", 'A', NULL, &id),
+                  WD_OK);
+    assert_wd_err(store_acme_account_get_by_id(f->st, id, &a), WD_OK);
+    assert_int_equal(a->id, id);
+    assert_string_equal(a->kid, "alice-kid-000000");
+    assert_string_equal(a->thumbprint, tp(t, 'A'));
+    assert_int_equal(a->status, STORE_ACME_VALID);
+    store_acme_account_free(a);
+    a = NULL;
+
+    assert_wd_err(store_acme_account_get_by_id(f->st, id + 1, &a),
+                  WD_E_NOT_FOUND);
+    assert_wd_err(store_acme_account_get_by_id(f->st, -1, &a), WD_E_NOT_FOUND);
+    assert_null(a);
+    assert_wd_err(store_acme_account_get_by_id(f->st, id, NULL), WD_E_INTERNAL);
+}
+
+static void
 test_store_acme_account_insert_refuses_a_key_or_kid_taken(void **state)
 {
     struct store_fixture *f = *state;
@@ -1830,6 +1855,9 @@ main(void)
         cmocka_unit_test(test_store_acme_free_functions_accept_null),
         cmocka_unit_test_setup_teardown(
             test_store_acme_account_insert_then_get_by_kid_and_thumbprint,
+            store_fixture_setup_memory, store_fixture_teardown_memory),
+        cmocka_unit_test_setup_teardown(
+            test_store_acme_account_get_by_id_finds_the_account_or_nothing,
             store_fixture_setup_memory, store_fixture_teardown_memory),
         cmocka_unit_test_setup_teardown(
             test_store_acme_account_insert_refuses_a_key_or_kid_taken,
