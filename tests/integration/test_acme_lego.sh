@@ -62,8 +62,9 @@ lego_http() {
     lego --server "$DIRURL" --accept-tos --email ops@acme.test --path "$L" \
         --http --http.port "127.0.0.1:$HTTP01" "$@"
 }
-# serial of a PEM certificate, as the inventory writes it
-serial_of() { openssl x509 -in "$1" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f' | sed 's/^0*//'; }
+# serial of a PEM certificate, as the inventory writes it: whole bytes
+# (a leading 0 nibble stays), without the 00 bytes of a DER sign pad
+serial_of() { openssl x509 -in "$1" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f' | sed 's/^\(00\)*//'; }
 # the inventory entry of a serial, as the admin sees it
 entry_of() {
     wd_api "$D" admin "https://$WD_API/api/v1/certificates?q=$1" | sed '$d' |
