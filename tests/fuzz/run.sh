@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 src=$PWD
 seconds=${FUZZ_SECONDS:-60}
-targets=${FUZZ_TARGETS:-csr api_json ocsp query}
+targets=${FUZZ_TARGETS:-csr api_json ocsp query jws}
 build=$src/build-fuzz
 
 echo "== fuzz: build (clang, libFuzzer + ASan + UBSan) in build-fuzz"
