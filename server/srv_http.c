@@ -375,21 +375,10 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
         return MHD_YES;
     }
     if (*upload_data_size > 0) {
-        size_t n = *upload_data_size;
-
-        if (n > r->limit - r->len) {
+        if (!srv_mhd_body_append(&r->body, &r->len, &r->cap, r->limit,
+                                 upload_data, *upload_data_size)) {
             return MHD_NO; /* more than Content-Length said: drop it */
         }
-        if (r->len + n > r->cap) {
-            /* grow as bytes arrive, never by what the peer declared */
-            r->cap = r->cap * 2 > r->len + n ? r->cap * 2 : r->len + n;
-            if (r->cap > r->limit) {
-                r->cap = r->limit;
-            }
-            r->body = xrealloc(r->body, r->cap);
-        }
-        memcpy(r->body + r->len, upload_data, n);
-        r->len += n;
         *upload_data_size = 0;
         return MHD_YES;
     }

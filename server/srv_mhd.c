@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "base/xmalloc.h"
 
 static enum MHD_Result
 collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -53,6 +54,26 @@ srv_mhd_log(void *cls, const char *fmt, va_list ap)
     log_warn("event=http_library listener=%s msg=%s",
              cls != NULL ? (const char *)cls : "?",
              log_quote(msg, len, quoted));
+}
+
+/* Append to a bounded request body (srv_mhd.h). */
+bool
+srv_mhd_body_append(uint8_t **buf, size_t *len, size_t *cap, size_t limit,
+                    const char *data, size_t n)
+{
+    if (n > limit - *len) {
+        return false;
+    }
+    if (*len + n > *cap) {
+        *cap = *cap * 2 > *len + n ? *cap * 2 : *len + n;
+        if (*cap > limit) {
+            *cap = limit;
+        }
+        *buf = xrealloc(*buf, *cap);
+    }
+    memcpy(*buf + *len, data, n);
+    *len += n;
+    return true;
 }
 
 /* Queue resp on conn with the headers every answer carries (srv_mhd.h). */

@@ -11,6 +11,7 @@
 #include <microhttpd.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "srv.h"
 
@@ -28,6 +29,14 @@ void srv_mhd_query_read(struct MHD_Connection *conn, struct srv_query *q);
 /* MHD_OPTION_EXTERNAL_LOGGER: cls is the listener's name (a static
  * string), logged with each line. */
 void srv_mhd_log(void *cls, const char *fmt, va_list ap);
+
+/*
+ * Append the n bytes at data to a request body (*buf, *len, *cap) bounded
+ * by limit bytes: it grows as bytes arrive, never by what the peer
+ * declared. False, with nothing appended, if they would pass limit.
+ */
+bool srv_mhd_body_append(uint8_t **buf, size_t *len, size_t *cap, size_t limit,
+                         const char *data, size_t n);
 
 /*
  * Queue resp on conn (its body handed to MHD, resp cleared) with the
