@@ -232,6 +232,7 @@ leaf_request(const struct leaf_spec *spec, gnutls_x509_privkey_t key,
     gnutls_pubkey_t pub = NULL;
     gnutls_digest_algorithm_t digest;
     gnutls_datum_t dn = { NULL, 0 };
+    gnutls_datum_t der = { NULL, 0 };
     enum wd_err rc = WD_E_INTERNAL;
     size_t i;
     int ret;
@@ -272,15 +273,20 @@ leaf_request(const struct leaf_spec *spec, gnutls_x509_privkey_t key,
     if (rc != WD_OK) {
         goto out;
     }
-    /* gnutls_x509_crt_set_crq takes only a request whose signature holds */
     ret = gnutls_x509_crq_sign2(crq, key, digest, 0);
     if (ret >= 0) {
         ret = gnutls_x509_crq_get_dn3(crq, &dn, 0);
+    }
+    /* the DER pki_cert_issue takes the subject and key from */
+    if (ret >= 0) {
+        ret = gnutls_x509_crq_export2(crq, GNUTLS_X509_FMT_DER, &der);
     }
     if (ret < 0) {
         rc = gnutls_failed("leaf_request", ret);
         goto out;
     }
+    csr->der = xmemdup(der.data, der.size);
+    csr->der_len = der.size;
     csr->subject = pki_datum_take_str(&dn);
     csr->cn = xstrdup(spec->cn);
     csr->sans = xcalloc(spec->n_sans, sizeof(*csr->sans));
@@ -292,6 +298,7 @@ leaf_request(const struct leaf_spec *spec, gnutls_x509_privkey_t key,
     *out = csr;
     csr = NULL;
 out:
+    gnutls_free(der.data);
     gnutls_pubkey_deinit(pub);
     pki_csr_free(csr);
     return rc;

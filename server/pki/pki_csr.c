@@ -285,8 +285,10 @@ take_cn(const gnutls_x509_ava_st *ava, char **cn)
 static enum wd_err
 read_subject(gnutls_x509_crq_t crq, struct pki_csr *csr)
 {
-    gnutls_x509_crt_t scratch = NULL;
-    gnutls_x509_dn_t dn;
+    gnutls_x509_dn_t dn = NULL;
+    struct pki_der_in subject;
+    struct pki_der_in spki;
+    gnutls_datum_t raw;
     gnutls_x509_ava_st ava;
     gnutls_datum_t text = { NULL, 0 };
     enum wd_err rc = WD_E_BAD_NAME;
@@ -310,12 +312,19 @@ read_subject(gnutls_x509_crq_t crq, struct pki_csr *csr)
                  WD_MAX_SUBJECT);
         goto out;
     }
-    ret = gnutls_x509_crt_init(&scratch);
-    if (ret >= 0) {
-        ret = gnutls_x509_crt_set_crq(scratch, crq);
+    /* the Name as the request carries it, which the leaf copies; GnuTLS
+     * read it as strict DER, so a failure here is a shape we do not
+     * take */
+    if (!pki_subject_and_key(csr->der, csr->der_len, false, &subject, &spki)) {
+        log_info("event=csr_refused reason=\"not shaped as PKCS#10\"");
+        rc = WD_E_CSR_SYNTAX;
+        goto out;
     }
+    raw.data = (unsigned char *)subject.p;
+    raw.size = (unsigned)subject.len;
+    ret = gnutls_x509_dn_init(&dn);
     if (ret >= 0) {
-        ret = gnutls_x509_crt_get_subject(scratch, &dn);
+        ret = gnutls_x509_dn_import(dn, &raw);
     }
     if (ret < 0) {
         log_err("event=csr_subject err=\"%s\"", gnutls_strerror(ret));
@@ -351,7 +360,9 @@ read_subject(gnutls_x509_crq_t crq, struct pki_csr *csr)
     rc = WD_OK;
 out:
     gnutls_free(text.data);
-    gnutls_x509_crt_deinit(scratch);
+    if (dn != NULL) {
+        gnutls_x509_dn_deinit(dn);
+    }
     return rc;
 }
 
@@ -524,6 +535,8 @@ pki_csr_parse(const uint8_t *buf, size_t len, struct pki_csr **out)
         rc = WD_E_CSR_SYNTAX;
         goto out;
     }
+    csr->der = xmemdup(der.data, der.size);
+    csr->der_len = der.size;
     /* the key first: GnuTLS cannot verify a key it cannot read */
     rc = check_key(crq, csr->key_type);
     if (rc != WD_OK) {
@@ -571,5 +584,6 @@ pki_csr_free(struct pki_csr *csr)
     free(csr->cn);
     pki_sans_free(csr->sans, csr->n_sans);
     gnutls_x509_crq_deinit(csr->crq);
+    free(csr->der);
     free(csr);
 }

@@ -483,6 +483,34 @@ pki_der_time(struct pki_der *d, time_t t)
     return WD_OK;
 }
 
+/*
+ * The AlgorithmIdentifier GnuTLS writes for algo: RSA PKCS#1 v1.5 with
+ * NULL parameters (RFC 4055 5), ECDSA (RFC 5758 3.2) and Ed25519 (RFC
+ * 8410 3) without. WD_E_INTERNAL (logged) for an algorithm without an
+ * OID (GNUTLS_SIGN_UNKNOWN among them).
+ */
+enum wd_err
+pki_der_sig_algorithm(struct pki_der *d, gnutls_sign_algorithm_t algo)
+{
+    const char *oid = gnutls_sign_get_oid(algo);
+    size_t mark;
+
+    if (oid == NULL) {
+        log_err("event=der_algorithm err=\"no signature algorithm OID for "
+                "the key\"");
+        return WD_E_INTERNAL;
+    }
+    mark = pki_der_begin(d, PKI_DER_SEQUENCE);
+    if (pki_der_oid(d, oid) != WD_OK) {
+        return WD_E_INTERNAL;
+    }
+    if (gnutls_sign_get_pk_algorithm(algo) == GNUTLS_PK_RSA) {
+        pki_der_null(d);
+    }
+    pki_der_end(d, mark);
+    return WD_OK;
+}
+
 /* Whether the next element of in has tag (false at the end). */
 bool
 pki_der_next_is(const struct pki_der_in *in, uint8_t tag)

@@ -84,7 +84,6 @@ enum wd_err pki_key_type(gnutls_pubkey_t pub, char out[PKI_KEY_TYPE_MAX]);
 enum wd_err pki_key_digest(gnutls_pubkey_t pub, gnutls_digest_algorithm_t *out);
 
 /* pki_profile.c: profiles as extended key usage. */
-enum wd_err pki_profile_set_eku(gnutls_x509_crt_t crt, enum pki_profile p);
 enum pki_profile pki_profile_of_crt(gnutls_x509_crt_t crt);
 
 /* pki_name.c: names in and out of GnuTLS. */
@@ -199,6 +198,8 @@ void pki_der_null(struct pki_der *d);
 void pki_der_boolean(struct pki_der *d, bool v);
 void pki_der_bit_string(struct pki_der *d, const uint8_t *p, size_t n);
 enum wd_err pki_der_time(struct pki_der *d, time_t t);
+enum wd_err pki_der_sig_algorithm(struct pki_der *d,
+                                  gnutls_sign_algorithm_t algo);
 
 /* Unread DER input: the reader's cursor. */
 struct pki_der_in {
@@ -209,5 +210,9 @@ struct pki_der_in {
 bool pki_der_next_is(const struct pki_der_in *in, uint8_t tag);
 bool pki_der_read(struct pki_der_in *in, uint8_t tag,
                   struct pki_der_in *content);
+
+/* pki_leaf.c: a request's or a certificate's subject and key, raw. */
+bool pki_subject_and_key(const uint8_t *der, size_t len, bool cert,
+                         struct pki_der_in *subject, struct pki_der_in *spki);
 
 #endif

@@ -71,40 +71,6 @@ pki_profile_name(enum pki_profile p)
 }
 
 /*
- * Adds the extendedKeyUsage of profile p to crt, not critical (RFC 5280
- * 4.2.1.12 leaves it to the issuer; clients check it either way).
- * WD_E_INTERNAL if GnuTLS fails or p is no profile.
- */
-enum wd_err
-pki_profile_set_eku(gnutls_x509_crt_t crt, enum pki_profile p)
-{
-    const struct profile_row *row = find_profile(p);
-    int ret;
-
-    if (row == NULL) {
-        log_err("event=set_eku err=\"unknown profile %d\"", (int)p);
-        return WD_E_INTERNAL;
-    }
-    if (row->server) {
-        ret = gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_SERVER,
-                                                  0);
-        if (ret < 0) {
-            log_err("event=set_eku err=\"%s\"", gnutls_strerror(ret));
-            return WD_E_INTERNAL;
-        }
-    }
-    if (row->client) {
-        ret = gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_CLIENT,
-                                                  0);
-        if (ret < 0) {
-            log_err("event=set_eku err=\"%s\"", gnutls_strerror(ret));
-            return WD_E_INTERNAL;
-        }
-    }
-    return WD_OK;
-}
-
-/*
  * The profile crt's EKU amounts to: serverAuth alone is server, clientAuth
  * alone is client, OCSPSigning alone is ocsp-signing, both (or neither,
  * which allows any use) server-client.
