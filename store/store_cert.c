@@ -21,6 +21,11 @@ static const char sql_insert[] =
     " profile, requester, fingerprint, not_before, not_after, issued_at)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
 
+/* The row's search terms (migration 7: no trigger writes them). */
+static const char sql_insert_fts[] =
+    "INSERT INTO certificates_fts (rowid, cn, sans, serial)"
+    " VALUES (?1, ?2, ?3, ?4)";
+
 static const char sql_get[] =
     "SELECT " STORE_CERT_COLUMNS " FROM certificates c WHERE c.serial = ?1";
 
@@ -117,6 +122,38 @@ cert_bind(sqlite3_stmt *s, const struct store_cert *c)
     return rc;
 }
 
+/* The search terms of row id, c, into the inventory's FTS index. */
+static enum wd_err
+fts_insert(struct store_conn *conn, int64_t id, const struct store_cert *c)
+{
+    sqlite3_stmt *s = NULL;
+    enum wd_err err;
+    int rc;
+
+    err = store_stmt_get(conn, STORE_STMT_CERT_INSERT_FTS, sql_insert_fts, &s);
+    if (err != WD_OK) {
+        return err;
+    }
+    rc = sqlite3_bind_int64(s, 1, id);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_bind_text(s, 2, c->cn, -1, SQLITE_STATIC);
+    }
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_bind_text(s, 3, c->sans, -1, SQLITE_STATIC);
+    }
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_bind_text(s, 4, c->serial, -1, SQLITE_STATIC);
+    }
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(s);
+    }
+    if (rc != SQLITE_DONE) {
+        err = store_sql_err(conn->db, rc, "cert_insert_fts");
+    }
+    store_stmt_done(s);
+    return err;
+}
+
 enum wd_err
 store_cert_row_insert(struct store_conn *conn, const struct store_cert *c)
 {
@@ -140,7 +177,10 @@ store_cert_row_insert(struct store_conn *conn, const struct store_cert *c)
         err = store_sql_err(conn->db, rc, "cert_insert");
     }
     store_stmt_done(s);
-    return err;
+    if (err != WD_OK) {
+        return err;
+    }
+    return fts_insert(conn, sqlite3_last_insert_rowid(conn->db), c);
 }
 
 /* An audit action or actor: 1 to AUDIT_WORD_MAX printable ASCII
@@ -214,8 +254,9 @@ store_cert_insert_audited(struct store *st, const struct store_cert *c,
     job.ev.serial = c->serial;
     job.ev.outcome = "ok";
     job.ev.detail = detail;
-    /* shares its commit (and fsync) with concurrent insertions */
-    return store_group_write(st, insert_write, &job);
+    /* shares its commit (and fsync) with concurrent insertions; it only
+     * reads job, so a batch of them needs no savepoints */
+    return store_group_write_replayable(st, insert_write, &job);
 }
 
 /*

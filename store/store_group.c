@@ -7,6 +7,13 @@
  * runs each in a savepoint of one transaction, commits, and wakes the
  * others with their own results. A write's caller returns only after the
  * commit that holds it, so nothing is answered before it is on disk.
+ *
+ * Savepoints have a price beyond their statements: FTS5 writes its pending
+ * terms out as a new segment at every one, so the inventory's search index
+ * grew by a segment per certificate. A batch of one write, or of writes
+ * that can safely run twice (store_group_write_replayable), therefore runs
+ * without them; if one of those fails, the transaction is rolled back and
+ * the batch runs again the careful way.
  */
 #include "store_priv.h"
 
@@ -19,6 +26,7 @@ struct store_group_job {
     store_group_fn *fn;
     void *ctx;
     enum wd_err err;
+    bool replayable; /* fn only reads ctx: it may run again */
     bool done;
     struct store_group_job *next;
 };
@@ -62,6 +70,48 @@ job_run(struct store_conn *conn, struct store_group_job *job)
 }
 
 /*
+ * The quick way, when a failing job needs no savepoint: jobs run straight
+ * in the transaction. True if the batch is done (committed, or a lone job
+ * failed and the transaction was rolled back) with *err the commit's
+ * result; false if a job of several failed, the transaction is rolled
+ * back and the batch must run again with savepoints.
+ */
+static bool
+batch_write_plain(struct store_conn *conn, struct store_group_job *batch,
+                  enum wd_err *err)
+{
+    struct store_group_job *j;
+
+    for (j = batch; j != NULL; j = j->next) {
+        j->err = j->fn(conn, j->ctx);
+        if (j->err != WD_OK) {
+            store_tx_rollback(conn);
+            *err = WD_OK; /* nothing else was in the transaction */
+            return batch->next == NULL;
+        }
+    }
+    *err = store_tx_commit(conn); /* rolls back itself on failure */
+    return true;
+}
+
+/* Whether batch can take the quick way: one job, or only replayable ones. */
+static bool
+batch_is_plain(const struct store_group_job *batch)
+{
+    const struct store_group_job *j;
+
+    if (batch->next == NULL) {
+        return true;
+    }
+    for (j = batch; j != NULL; j = j->next) {
+        if (!j->replayable) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
  * Write batch (a list of jobs) in one transaction. Each job's err is its
  * own result; if the transaction cannot begin or commit, every job that
  * had succeeded takes that error instead: none of it was stored.
@@ -72,9 +122,18 @@ batch_write(struct store *st, struct store_group_job *batch)
     struct store_conn *conn = NULL;
     struct store_group_job *j;
     enum wd_err err;
+    bool done = false;
 
     err = store_write_open(st, &conn);
-    if (err == WD_OK) {
+    if (err == WD_OK && batch_is_plain(batch)) {
+        done = batch_write_plain(conn, batch, &err);
+        if (!done) {
+            err = store_tx_begin(conn);
+        }
+    }
+    if (done) {
+        /* the quick way finished */
+    } else if (err == WD_OK) {
         for (j = batch; j != NULL; j = j->next) {
             job_run(conn, j);
         }
@@ -114,17 +173,13 @@ queue_take(struct store *st)
     return batch;
 }
 
-/*
- * Run fn(conn, ctx) inside a write transaction shared with the writes other
- * threads submit meanwhile, in a savepoint of its own, and return once the
- * transaction is durable: fn's error (its writes undone, the others kept),
- * or the error of a transaction that could not begin or commit (nothing of
- * it stored). fn must not begin or end transactions itself.
- */
-enum wd_err
-store_group_write(struct store *st, store_group_fn *fn, void *ctx)
+/* store_group_write and its replayable twin: queue, lead or wait. */
+static enum wd_err
+group_write(struct store *st, store_group_fn *fn, void *ctx, bool replayable)
 {
-    struct store_group_job job = { .fn = fn, .ctx = ctx };
+    struct store_group_job job = { .fn = fn,
+                                   .ctx = ctx,
+                                   .replayable = replayable };
 
     pthread_mutex_lock(&st->lock);
     *st->queue_tail = &job;
@@ -153,4 +208,28 @@ store_group_write(struct store *st, store_group_fn *fn, void *ctx)
     }
     pthread_mutex_unlock(&st->lock);
     return job.err;
+}
+
+/*
+ * Run fn(conn, ctx) inside a write transaction shared with the writes other
+ * threads submit meanwhile, in a savepoint of its own, and return once the
+ * transaction is durable: fn's error (its writes undone, the others kept),
+ * or the error of a transaction that could not begin or commit (nothing of
+ * it stored). fn must not begin or end transactions itself.
+ */
+enum wd_err
+store_group_write(struct store *st, store_group_fn *fn, void *ctx)
+{
+    return group_write(st, fn, ctx, false);
+}
+
+/*
+ * store_group_write for an fn that reads ctx and the database and writes
+ * only the database, so that running it again after a rollback does the
+ * same: a batch of such writes goes without savepoints.
+ */
+enum wd_err
+store_group_write_replayable(struct store *st, store_group_fn *fn, void *ctx)
+{
+    return group_write(st, fn, ctx, true);
 }

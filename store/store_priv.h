@@ -34,6 +34,7 @@ enum store_stmt {
     STORE_STMT_RELEASE,
     STORE_STMT_ROLLBACK_TO,
     STORE_STMT_CERT_INSERT,
+    STORE_STMT_CERT_INSERT_FTS,
     STORE_STMT_CERT_GET,
     STORE_STMT_CERT_REVOKE,
     STORE_STMT_CERT_STATE,
@@ -138,6 +139,10 @@ typedef enum wd_err store_group_fn(struct store_conn *conn, void *ctx);
  * (or failed): fn's error, else the commit's (store_group.c).
  */
 enum wd_err store_group_write(struct store *st, store_group_fn *fn, void *ctx);
+/* The same for an fn that only reads ctx and the database, so it can run
+ * again after a rollback: a batch of only such writes skips savepoints. */
+enum wd_err store_group_write_replayable(struct store *st, store_group_fn *fn,
+                                         void *ctx);
 
 /* Lends a connection, waiting for one to come back if all are out. */
 enum wd_err store_conn_borrow(struct store *st, struct store_conn **out);

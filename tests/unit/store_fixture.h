@@ -53,10 +53,20 @@ int64_t store_fixture_raw_int(sqlite3 *db, const char *sql);
 /* Seconds on CLOCK_MONOTONIC since *t0, taken from the same clock. */
 double store_fixture_seconds_since(const struct timespec *t0);
 
+/* SQL that takes today's schema back to before migration 7: the trigger
+ * that fed a new certificate's search terms comes back. */
+#define STORE_FIXTURE_UNDO_7                                                   \
+    "CREATE TRIGGER certificates_fts_insert AFTER INSERT ON certificates"      \
+    " BEGIN"                                                                   \
+    "  INSERT INTO certificates_fts (rowid, cn, sans, serial)"                 \
+    "  VALUES (new.id, new.cn, new.sans, new.serial);"                         \
+    " END;"
+
 /* SQL that takes today's schema back to before migration 6: the ACME
  * tables go, their indexes with them, children before parents (and
  * their sqlite_sequence rows: SQLite drops those with the tables). */
 #define STORE_FIXTURE_UNDO_6                                                   \
+    STORE_FIXTURE_UNDO_7                                                       \
     "DROP TABLE acme_nonces;"                                                  \
     "DROP TABLE acme_challenges;"                                              \
     "DROP TABLE acme_authzs;"                                                  \

@@ -165,6 +165,50 @@ count_revoked(void *ctx, const char *serial, int64_t revoked_at, int reason,
 }
 
 static void
+test_store_open_migration_7_moves_search_terms_out_of_a_trigger(void **state)
+{
+    struct store_fixture *f = *state;
+    struct store_cert c;
+    sqlite3 *db;
+
+    /* version 6: a certificate stored while a trigger fed the index */
+    assert_wd_err(store_open(f->path, &f->st), WD_OK);
+    store_close(f->st);
+    f->st = NULL;
+    db = store_fixture_raw_open(f);
+    store_fixture_raw_exec(db, STORE_FIXTURE_UNDO_7 "PRAGMA user_version = 6");
+    store_fixture_raw_exec(
+        db, "INSERT INTO certificates (serial, der, subject, cn, sans,"
+            " key_type, profile, requester, fingerprint, not_before,"
+            " not_after, issued_at) VALUES ('0a', x'30', 'CN=old.example',"
+            " 'old.example', 'DNS:old.example', 'ecdsa-p256', 'server',"
+            " 'admin', '00', 1, 2, 1)");
+    sqlite3_close(db);
+
+    /* version 7: no trigger, and insertion writes the terms itself, once */
+    assert_wd_err(store_open(f->path, &f->st), WD_OK);
+    cert_fill(&c, "0b", "new.example");
+    assert_wd_err(store_cert_insert(f->st, &c, "admin"), WD_OK);
+    db = store_fixture_raw_open(f);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 7);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema"
+                                 " WHERE name = 'certificates_fts_insert'"),
+                     0);
+    store_fixture_raw_exec(db, "INSERT INTO certificates_fts"
+                               " (certificates_fts, rank)"
+                               " VALUES ('integrity-check', 1)");
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM certificates_fts"
+                                 " WHERE certificates_fts MATCH"
+                                 " 'cn:\"old.exa\"'"),
+                     1);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM certificates_fts"
+                                 " WHERE certificates_fts MATCH"
+                                 " 'cn:\"new.exa\"'"),
+                     1);
+    sqlite3_close(db);
+}
+
+static void
 test_store_open_migrates_a_version_1_database_to_version_2(void **state)
 {
     struct store_fixture *f = *state;
@@ -173,12 +217,13 @@ test_store_open_migrates_a_version_1_database_to_version_2(void **state)
     int revoked = 0;
     sqlite3 *db;
 
-    assert_int_equal(store_schema_version(), 6);
+    assert_int_equal(store_schema_version(), 7);
     /* version 1 is today's schema without the indexes of migrations 2 and
      * 3, the hash chain's columns of migration 4, the index swap of
-     * migration 5 and the ACME tables of migration 6 (test_store_audit.c
-     * checks migration 3, test_store_audit_chain.c migration 4,
-     * test_store_acme.c migration 6) */
+     * migration 5, the ACME tables of migration 6 and with the search
+     * trigger migration 7 dropped (test_store_audit.c checks migration 3,
+     * test_store_audit_chain.c migration 4, test_store_acme.c migration 6,
+     * the test below migration 7) */
     assert_wd_err(store_open(f->path, &f->st), WD_OK);
     cert_fill(&c, "0a", "a.example.com");
     assert_wd_err(store_cert_insert(f->st, &c, "admin"), WD_OK);
@@ -205,7 +250,7 @@ test_store_open_migrates_a_version_1_database_to_version_2(void **state)
 
     assert_wd_err(store_open(f->path, &f->st), WD_OK);
     db = store_fixture_raw_open(f);
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), 6);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 7);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema"
                                  " WHERE name = 'certificates_revoked_serial'"),
                      1);
@@ -641,6 +686,9 @@ main(void)
             store_fixture_setup_file, store_fixture_teardown_file),
         cmocka_unit_test_setup_teardown(
             test_store_open_migrates_a_version_1_database_to_version_2,
+            store_fixture_setup_file, store_fixture_teardown_file),
+        cmocka_unit_test_setup_teardown(
+            test_store_open_migration_7_moves_search_terms_out_of_a_trigger,
             store_fixture_setup_file, store_fixture_teardown_file),
         cmocka_unit_test_setup_teardown(
             test_store_open_refuses_a_file_that_is_not_a_database,
