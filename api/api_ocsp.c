@@ -38,6 +38,11 @@ struct entry {
     time_t this_update;
     time_t next_update;
     time_t refresh_at; /* re-sign from then on */
+    /* the caching headers that do not change with the clock, written
+     * once when signed rather than on every answer */
+    char last_modified[32]; /* this_update, RFC 9110 5.6.7 */
+    char expires[32];       /* next_update */
+    char etag[96];
 };
 
 /*
@@ -60,7 +65,8 @@ struct raw {
 struct api_ocsp {
     pthread_rwlock_t responder_lock; /* readers sign, swap writes */
     struct pki_ocsp_responder *responder;
-    pthread_mutex_t cache_lock;
+    /* readers answer from the cache; writers fill or drop entries */
+    pthread_rwlock_t cache_lock;
     struct entry *buckets[N_BUCKETS];
     size_t n_entries;
     struct raw *raw_buckets[N_BUCKETS];
@@ -134,13 +140,13 @@ cache_get(struct api_ocsp *o, const struct pki_ocsp_req *req, time_t now,
 {
     struct entry *e;
 
-    pthread_mutex_lock(&o->cache_lock);
+    pthread_rwlock_rdlock(&o->cache_lock);
     e = find_locked(o, req->cert_id, req->cert_id_len, now);
     if (e != NULL) {
         *copy = *e;
         copy->der = api_blob_ref(e->der);
     }
-    pthread_mutex_unlock(&o->cache_lock);
+    pthread_rwlock_unlock(&o->cache_lock);
     return e != NULL ? copy : NULL;
 }
 
@@ -156,7 +162,7 @@ raw_get(struct api_ocsp *o, const uint8_t *der, size_t len, time_t now,
     if (len > RAW_MAX) {
         return NULL;
     }
-    pthread_mutex_lock(&o->cache_lock);
+    pthread_rwlock_rdlock(&o->cache_lock);
     for (r = o->raw_buckets[bucket_of(der, len)]; r != NULL; r = r->next) {
         if (r->req_len == len && memcmp(r->req, der, len) == 0) {
             e = find_locked(o, r->cert_id, r->cert_id_len, now);
@@ -167,7 +173,7 @@ raw_get(struct api_ocsp *o, const uint8_t *der, size_t len, time_t now,
         *copy = *e;
         copy->der = api_blob_ref(e->der);
     }
-    pthread_mutex_unlock(&o->cache_lock);
+    pthread_rwlock_unlock(&o->cache_lock);
     return e != NULL ? copy : NULL;
 }
 
@@ -198,10 +204,10 @@ raw_put(struct api_ocsp *o, const uint8_t *der, size_t len,
     if (len > RAW_MAX) {
         return;
     }
-    pthread_mutex_lock(&o->cache_lock);
+    pthread_rwlock_wrlock(&o->cache_lock);
     for (r = o->raw_buckets[b]; r != NULL; r = r->next) {
         if (r->req_len == len && memcmp(r->req, der, len) == 0) {
-            pthread_mutex_unlock(&o->cache_lock);
+            pthread_rwlock_unlock(&o->cache_lock);
             return;
         }
     }
@@ -216,7 +222,7 @@ raw_put(struct api_ocsp *o, const uint8_t *der, size_t len,
     r->next = o->raw_buckets[b];
     o->raw_buckets[b] = r;
     o->n_raw++;
-    pthread_mutex_unlock(&o->cache_lock);
+    pthread_rwlock_unlock(&o->cache_lock);
 }
 
 static uint64_t
@@ -224,9 +230,9 @@ cache_epoch(struct api_ocsp *o)
 {
     uint64_t e;
 
-    pthread_mutex_lock(&o->cache_lock);
+    pthread_rwlock_rdlock(&o->cache_lock);
     e = o->epoch;
-    pthread_mutex_unlock(&o->cache_lock);
+    pthread_rwlock_unlock(&o->cache_lock);
     return e;
 }
 
@@ -240,9 +246,9 @@ cache_put(struct api_ocsp *o, const struct entry *fresh, uint64_t epoch)
 
     *e = *fresh;
     e->der = api_blob_ref(fresh->der);
-    pthread_mutex_lock(&o->cache_lock);
+    pthread_rwlock_wrlock(&o->cache_lock);
     if (o->epoch != epoch) {
-        pthread_mutex_unlock(&o->cache_lock);
+        pthread_rwlock_unlock(&o->cache_lock);
         entry_free(e);
         return;
     }
@@ -263,7 +269,7 @@ cache_put(struct api_ocsp *o, const struct entry *fresh, uint64_t epoch)
     e->next = o->buckets[b];
     o->buckets[b] = e;
     o->n_entries++;
-    pthread_mutex_unlock(&o->cache_lock);
+    pthread_rwlock_unlock(&o->cache_lock);
 }
 
 /* Drop every cached response about serial (any CertID form). */
@@ -276,7 +282,7 @@ api_ocsp_forget(struct api *api, const char *serial)
     if (o == NULL) {
         return;
     }
-    pthread_mutex_lock(&o->cache_lock);
+    pthread_rwlock_wrlock(&o->cache_lock);
     o->epoch++;
     for (i = 0; i < N_BUCKETS; i++) {
         struct entry **pp = &o->buckets[i];
@@ -293,7 +299,7 @@ api_ocsp_forget(struct api *api, const char *serial)
             }
         }
     }
-    pthread_mutex_unlock(&o->cache_lock);
+    pthread_rwlock_unlock(&o->cache_lock);
 }
 
 /* Drop the whole cache (revocations by another process; new responder). */
@@ -305,9 +311,9 @@ api_ocsp_flush(struct api *api)
     if (o == NULL) {
         return;
     }
-    pthread_mutex_lock(&o->cache_lock);
+    pthread_rwlock_wrlock(&o->cache_lock);
     flush_locked(o);
-    pthread_mutex_unlock(&o->cache_lock);
+    pthread_rwlock_unlock(&o->cache_lock);
 }
 
 /* RFC 6960 / RFC 5019 6.2: the caching headers of a signed response. */
@@ -318,20 +324,16 @@ cache_headers(struct api_resp *resp, const struct entry *e, bool cacheable)
     time_t now = time(NULL);
     long max_age = e->next_update > now ? (long)(e->next_update - now) : 0;
 
-    api_http_date(e->this_update, buf, sizeof(buf));
-    api_resp_header(resp, "Last-Modified", buf);
+    api_resp_header(resp, "Last-Modified", e->last_modified);
     if (!cacheable) {
         api_resp_header(resp, "Cache-Control", "no-store");
         return;
     }
-    api_http_date(e->next_update, buf, sizeof(buf));
-    api_resp_header(resp, "Expires", buf);
+    api_resp_header(resp, "Expires", e->expires);
     snprintf(buf, sizeof(buf),
              "public, max-age=%ld, no-transform, must-revalidate", max_age);
     api_resp_header(resp, "Cache-Control", buf);
-    snprintf(buf, sizeof(buf), "\"%s-%08zx-%lld\"", e->serial,
-             bucket_of(e->cert_id, e->cert_id_len), (long long)e->this_update);
-    api_resp_header(resp, "ETag", buf);
+    api_resp_header(resp, "ETag", e->etag);
 }
 
 /* An OCSP error status as the whole answer (HTTP 200, RFC 6960 A.1). */
@@ -418,6 +420,12 @@ sign_fresh(struct api *api, const struct pki_ocsp_req *req, time_t now,
     fresh->this_update = a.this_update;
     fresh->next_update = a.next_update;
     fresh->refresh_at = a.this_update + (time_t)(o->validity_s / 2);
+    api_http_date(fresh->this_update, fresh->last_modified,
+                  sizeof(fresh->last_modified));
+    api_http_date(fresh->next_update, fresh->expires, sizeof(fresh->expires));
+    snprintf(fresh->etag, sizeof(fresh->etag), "\"%s-%08zx-%lld\"",
+             fresh->serial, bucket_of(fresh->cert_id, fresh->cert_id_len),
+             (long long)fresh->this_update);
     free(out);
     return WD_OK;
 }
@@ -443,7 +451,7 @@ api_ocsp_refresh(struct api *api)
         return;
     }
     due = xcalloc(REFRESH_BATCH, sizeof(*due));
-    pthread_mutex_lock(&o->cache_lock);
+    pthread_rwlock_rdlock(&o->cache_lock);
     epoch = o->epoch;
     for (i = 0; i < N_BUCKETS && n_due < REFRESH_BATCH; i++) {
         for (e = o->buckets[i]; e != NULL && n_due < REFRESH_BATCH;
@@ -458,7 +466,7 @@ api_ocsp_refresh(struct api *api)
             }
         }
     }
-    pthread_mutex_unlock(&o->cache_lock);
+    pthread_rwlock_unlock(&o->cache_lock);
     for (i = 0; i < n_due; i++) {
         struct entry fresh;
         bool issued = false;
@@ -605,7 +613,7 @@ api_ocsp_start(struct api *api, const struct api_revocation_cfg *cfg,
         }
     }
     pthread_rwlock_init(&o->responder_lock, NULL);
-    pthread_mutex_init(&o->cache_lock, NULL);
+    pthread_rwlock_init(&o->cache_lock, NULL);
     o->responder = r;
     o->validity_s = cfg->ocsp_validity_s;
     api->ocsp = o;
@@ -625,7 +633,7 @@ api_ocsp_stop(struct api *api)
     raw_flush_locked(o);
     pki_ocsp_responder_free(o->responder);
     pthread_rwlock_destroy(&o->responder_lock);
-    pthread_mutex_destroy(&o->cache_lock);
+    pthread_rwlock_destroy(&o->cache_lock);
     free(o);
     api->ocsp = NULL;
 }

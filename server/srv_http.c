@@ -354,22 +354,12 @@ on_headers(struct listener *l, struct MHD_Connection *conn, struct request *r,
     return MHD_YES; /* read the body: at most declared <= limit bytes */
 }
 
+/* One call of MHD's for r: the headers, a piece of the body, or the end. */
 static enum MHD_Result
-on_request(void *cls, struct MHD_Connection *conn, const char *url,
-           const char *method, const char *version, const char *upload_data,
-           size_t *upload_data_size, void **con_cls)
+on_request_step(struct listener *l, struct MHD_Connection *conn,
+                struct request *r, const char *url, const char *method,
+                const char *upload_data, size_t *upload_data_size)
 {
-    struct listener *l = cls;
-    struct request *r = *con_cls;
-
-    (void)version;
-    if (r == NULL) {
-        r = request_new(l->http, conn, url, method);
-        *con_cls = r;
-        log_set_request_id(r->id);
-        return on_headers(l, conn, r, url, method);
-    }
-    log_set_request_id(r->id);
     if (r->responded) {
         *upload_data_size = 0; /* an answered request reads nothing more */
         return MHD_YES;
@@ -383,6 +373,32 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
         return MHD_YES;
     }
     return dispatch(l, conn, r, url, method, r->len);
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *conn, const char *url,
+           const char *method, const char *version, const char *upload_data,
+           size_t *upload_data_size, void **con_cls)
+{
+    struct listener *l = cls;
+    struct request *r = *con_cls;
+    enum MHD_Result ret;
+
+    (void)version;
+    if (r == NULL) {
+        r = request_new(l->http, conn, url, method);
+        *con_cls = r;
+        log_set_request_id(r->id);
+        ret = on_headers(l, conn, r, url, method);
+    } else {
+        log_set_request_id(r->id);
+        ret = on_request_step(l, conn, r, url, method, upload_data,
+                              upload_data_size);
+    }
+    /* a public thread serves many connections: the next line it logs may
+     * be another request's, or MHD's own */
+    log_set_request_id(NULL);
+    return ret;
 }
 
 /* One log line per request and its metrics, then free its state. */
@@ -476,6 +492,22 @@ on_connection(void *cls, struct MHD_Connection *connection,
     *socket_context = NULL;
 }
 
+/*
+ * Threads of the public listener: two per core. Its handlers answer from
+ * memory (cached OCSP, CRL, CA files) or do a short store read and at most
+ * one signature, so a few threads polling with epoll serve every
+ * connection without a thread, and its context switches, per keep-alive
+ * client; the second per core keeps the others' connections moving while
+ * one thread waits for the store (nonce OCSP, /healthz, /metrics).
+ */
+static unsigned
+public_threads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+    return n > 1 ? 2 * (unsigned)n : 2;
+}
+
 static struct MHD_Daemon *
 start_daemon(struct listener *l, const struct sockaddr_storage *addr,
              const struct srv_http_cfg *cfg)
@@ -489,11 +521,15 @@ start_daemon(struct listener *l, const struct sockaddr_storage *addr,
         flags |= MHD_USE_IPv6;
     }
     if (!l->is_api) {
+        /* plain HTTP, no handshake to wait on: a pool polling with epoll */
+        flags = (flags & MHD_USE_IPv6) | MHD_USE_EPOLL_INTERNAL_THREAD |
+                MHD_USE_ERROR_LOG | MHD_USE_ITC;
         return MHD_start_daemon(
             flags, 0, NULL, NULL, on_request, l,
             /* first, so that MHD logs nothing to stderr on its own */
             MHD_OPTION_EXTERNAL_LOGGER, srv_mhd_log, "public",
-            MHD_OPTION_SOCK_ADDR, addr, MHD_OPTION_CONNECTION_LIMIT,
+            MHD_OPTION_SOCK_ADDR, addr, MHD_OPTION_THREAD_POOL_SIZE,
+            public_threads(), MHD_OPTION_CONNECTION_LIMIT,
             (unsigned)WD_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
             (unsigned)WD_CONNECTION_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED,
             on_completed, l, MHD_OPTION_NOTIFY_CONNECTION, on_connection, l,

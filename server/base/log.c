@@ -1,10 +1,14 @@
 /*
- * The stderr logger. Lines are written with one fputs under stdio's own
- * lock, so lines from concurrent threads never interleave.
+ * The stderr logger. Each line is formatted on the caller's stack and
+ * written with one write(2): lines from concurrent threads never
+ * interleave, and no thread waits on a lock while another one writes
+ * (stdio's stderr lock is held across its write, so busy threads queued
+ * on it).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "log.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -24,6 +28,11 @@ static enum log_level min_level = LOG_INFO;
  * line may come from any thread */
 static atomic_int format = LOG_FORMAT_AUTO;
 static _Thread_local char request_id[40];
+/* The last second this thread formatted ("2024-05-01T12:00:00"): one
+ * gmtime_r, which takes glibc's time zone lock, per second and thread
+ * instead of one per line. */
+static _Thread_local time_t ts_sec = -1;
+static _Thread_local char ts_text[32];
 
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
 
@@ -71,37 +80,76 @@ format_get(void)
     return (enum log_format)f;
 }
 
+/* now as "2024-05-01T12:00:00.123Z" into ts (at least 32 bytes). */
+static void
+timestamp(char *ts, size_t tssz)
+{
+    struct timespec now;
+    struct tm tm;
+
+    clock_gettime(CLOCK_REALTIME, &now);
+    if (now.tv_sec != ts_sec) {
+        gmtime_r(&now.tv_sec, &tm);
+        strftime(ts_text, sizeof(ts_text), "%Y-%m-%dT%H:%M:%S", &tm);
+        ts_sec = now.tv_sec;
+    }
+    snprintf(ts, tssz, "%s.%03ldZ", ts_text, now.tv_nsec / 1000000L);
+}
+
+/* All of line to stderr in one write(2), unless stderr fails. */
+static void
+write_line(const char *line, size_t len)
+{
+    ssize_t n;
+
+    while (len > 0) {
+        n = write(STDERR_FILENO, line, len);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return; /* nowhere left to say so */
+        }
+        line += n;
+        len -= (size_t)n;
+    }
+}
+
 void
 log_msg(enum log_level level, const char *fmt, ...)
 {
     char kv[LOG_LINE_MAX];
-    char json[LOG_JSON_MAX];
+    char line[LOG_JSON_MAX + 1]; /* + the newline */
     char ts[48];
-    char sec[32];
-    struct timespec now;
-    struct tm tm;
     va_list ap;
+    int n;
+    size_t len;
 
     if (level < min_level) {
         return;
     }
-    clock_gettime(CLOCK_REALTIME, &now);
-    gmtime_r(&now.tv_sec, &tm);
-    strftime(sec, sizeof(sec), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(ts, sizeof(ts), "%s.%03ldZ", sec, now.tv_nsec / 1000000L);
+    timestamp(ts, sizeof(ts));
     va_start(ap, fmt);
     vsnprintf(kv, sizeof(kv), fmt, ap);
     va_end(ap);
     if (format_get() == LOG_FORMAT_JSON) {
-        log_json_line(json, sizeof(json), ts, level_names[level], request_id,
-                      kv);
-        fprintf(stderr, "%s\n", json);
-    } else if (request_id[0] != '\0') {
-        fprintf(stderr, "ts=%s level=%s request_id=%s %s\n", ts,
-                level_names[level], request_id, kv);
+        len = log_json_line(line, LOG_JSON_MAX, ts, level_names[level],
+                            request_id, kv);
     } else {
-        fprintf(stderr, "ts=%s level=%s %s\n", ts, level_names[level], kv);
+        /* kv is cut at LOG_LINE_MAX, so the text form always fits */
+        n = request_id[0] != '\0'
+                ? snprintf(line, LOG_JSON_MAX,
+                           "ts=%s level=%s request_id=%s %s", ts,
+                           level_names[level], request_id, kv)
+                : snprintf(line, LOG_JSON_MAX, "ts=%s level=%s %s", ts,
+                           level_names[level], kv);
+        len = n < 0 ? 0 : (size_t)n;
     }
+    if (len >= LOG_JSON_MAX) {
+        len = LOG_JSON_MAX - 1; /* never past line, whatever changes above */
+    }
+    line[len++] = '\n';
+    write_line(line, len);
 }
 
 const char *

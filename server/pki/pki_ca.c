@@ -204,6 +204,9 @@ pki_ca_load(const struct pki_ca_cfg *cfg, struct pki_ca **out)
     }
     ca->intermediate_der = xmemdup(der.data, der.size);
     ca->intermediate_der_len = der.size;
+    if (pki_ocsp_issuer_hashes(ca) != WD_OK) {
+        goto out;
+    }
     ca->root_pem = export_pem(ca->root);
     intermediate_pem = export_pem(ca->intermediate);
     if (ca->root_pem == NULL || intermediate_pem == NULL) {

@@ -74,6 +74,11 @@ struct pki_ca {
     char key_type[PKI_KEY_TYPE_MAX];
     time_t not_after; /* the intermediate's, seconds, UTC */
     char *public_url; /* no trailing slash */
+    /* RFC 6960 4.1.1: the intermediate's CertID hashes (issuerNameHash,
+     * issuerKeyHash), SHA-1 in [0] and SHA-256 in [1], made at load so
+     * that an OCSP request costs no hashing of our own certificate */
+    uint8_t ocsp_name_hash[2][PKI_KEY_ID_MAX];
+    uint8_t ocsp_key_hash[2][PKI_KEY_ID_MAX];
 };
 
 /* pki_keygen.c: key types, and fresh keys out as PKCS#8 PEM. */
@@ -130,6 +135,10 @@ enum wd_err pki_cert_set_leaf(gnutls_x509_crt_t crt, const struct pki_ca *ca,
                               const struct pki_leaf *leaf);
 enum wd_err pki_cert_sign(const struct pki_ca *ca, gnutls_x509_crt_t crt,
                           struct pki_cert **out);
+
+/* pki_ocsp_req.c: ca's CertID hashes (struct pki_ca), once its
+ * intermediate is loaded. WD_E_INTERNAL (logged) if they cannot be made. */
+enum wd_err pki_ocsp_issuer_hashes(struct pki_ca *ca);
 
 /* pki_ocsp_asn.c: the ASN.1 module of RFC 6960 (ocsp.asn), loaded once. */
 enum wd_err pki_ocsp_asn_new(const char *type, asn1_node *out);
