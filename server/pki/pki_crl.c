@@ -34,6 +34,28 @@ static const uint8_t oid_reason[] = { 0x55, 0x1d, 0x15 };     /* 2.5.29.21 */
 #define REASON_MAX 10
 #define REASON_UNUSED 7
 
+/*
+ * crlEntryExtensions holding one non-critical reasonCode (RFC 5280
+ * 5.3.1), the code's one octet to follow (every CRLReason is under 128).
+ */
+static const uint8_t reason_ext[] = {
+    PKI_DER_SEQUENCE,     12,                   /* crlEntryExtensions */
+    PKI_DER_SEQUENCE,     10,                   /* Extension */
+    PKI_DER_OID,          3,  0x55, 0x1d, 0x15, /* reasonCode */
+    PKI_DER_OCTET_STRING, 3,                    /* extnValue */
+    PKI_DER_ENUMERATED,   1,                    /* the code follows */
+};
+
+/*
+ * An entry is put together on the stack and appended whole: the
+ * general writer's bookkeeping per element was a quarter of the build.
+ * The longest is SEQUENCE { INTEGER (a sign octet and 20), GeneralizedTime,
+ * the reasonCode }, 2 + 23 + 17 + 14 = 56 octets, so every length in it
+ * is one octet.
+ */
+#define ENTRY_MAX                                                              \
+    (2 + 2 + SERIAL_DER_MAX + PKI_DER_TIME_MAX + sizeof(reason_ext) + 1)
+
 struct pki_crl_builder {
     const struct pki_signer *signer; /* the CA's, or own_signer */
     struct pki_signer *own_signer;   /* pki_crl_begin_with_key's */
@@ -133,33 +155,6 @@ serial_hex(const uint8_t *p, size_t n, char out[WD_MAX_SERIAL_HEX + 1])
     }
     wd_hex_encode(p, n, out);
     return true;
-}
-
-/*
- * The AlgorithmIdentifier GnuTLS writes for algo: RSA PKCS#1 v1.5 with
- * NULL parameters (RFC 4055 5), ECDSA (RFC 5758 3.2) and Ed25519 (RFC
- * 8410 3) without.
- */
-static enum wd_err
-put_algorithm(struct pki_der *d, gnutls_sign_algorithm_t algo)
-{
-    const char *oid = gnutls_sign_get_oid(algo);
-    size_t mark;
-
-    if (oid == NULL) {
-        log_err("event=crl_build err=\"no signature algorithm OID for the "
-                "key\"");
-        return WD_E_INTERNAL;
-    }
-    mark = pki_der_begin(d, PKI_DER_SEQUENCE);
-    if (pki_der_oid(d, oid) != WD_OK) {
-        return WD_E_INTERNAL;
-    }
-    if (gnutls_sign_get_pk_algorithm(algo) == GNUTLS_PK_RSA) {
-        pki_der_null(d);
-    }
-    pki_der_end(d, mark);
-    return WD_OK;
 }
 
 /* Version, signature, issuer, thisUpdate, nextUpdate (RFC 5280 5.1.2). */
@@ -262,7 +257,7 @@ start(struct pki_crl_builder *b, gnutls_x509_crt_t issuer, const uint8_t *ski,
                 "RFC 5280 5.1.2.5\"");
         return WD_E_INTERNAL;
     }
-    rc = put_algorithm(&b->alg, pki_signer_algorithm(b->signer));
+    rc = pki_der_sig_algorithm(&b->alg, pki_signer_algorithm(b->signer));
     if (rc == WD_OK) {
         rc = put_head(b, issuer, params);
     }
@@ -370,10 +365,10 @@ pki_crl_add(struct pki_crl_builder *b, const char *serial_hex,
 {
     uint8_t serial[PKI_SERIAL_MAX_BYTES];
     size_t serial_len = 0;
-    size_t entry;
-    size_t exts;
-    size_t ext;
-    size_t value;
+    uint8_t e[ENTRY_MAX];
+    size_t n = 2; /* after the entry's SEQUENCE header */
+    size_t time_len = 0;
+    size_t i = 0;
 
     if (!pki_serial_decode(serial_hex, serial, &serial_len)) {
         return WD_E_BAD_SERIAL;
@@ -381,23 +376,30 @@ pki_crl_add(struct pki_crl_builder *b, const char *serial_hex,
     if (reason >= 0 && !reason_accepted(reason)) {
         return WD_E_BAD_REASON;
     }
-    entry = pki_der_begin(&b->body, PKI_DER_SEQUENCE);
-    pki_der_integer(&b->body, serial, serial_len);
-    if (pki_der_time(&b->body, revoked_at) != WD_OK) {
-        pki_der_drop(&b->body, entry);
+    /* X.690 8.3: the fewest octets, and a 0x00 in front of a set top bit
+     * to keep it positive; a serial is never zero, so the loop ends */
+    while (serial[i] == 0) {
+        i++;
+    }
+    e[n++] = PKI_DER_INTEGER;
+    e[n++] = (uint8_t)(serial_len - i + (serial[i] >> 7));
+    if (serial[i] & 0x80) {
+        e[n++] = 0;
+    }
+    memcpy(e + n, serial + i, serial_len - i);
+    n += serial_len - i;
+    if (pki_der_time_encode(revoked_at, e + n, &time_len) != WD_OK) {
         return WD_E_INTERNAL;
     }
+    n += time_len;
     if (reason >= 0) {
-        exts = pki_der_begin(&b->body, PKI_DER_SEQUENCE);
-        ext = pki_der_begin(&b->body, PKI_DER_SEQUENCE);
-        pki_der_prim(&b->body, PKI_DER_OID, oid_reason, sizeof(oid_reason));
-        value = pki_der_begin(&b->body, PKI_DER_OCTET_STRING);
-        pki_der_uint(&b->body, PKI_DER_ENUMERATED, (uint64_t)reason);
-        pki_der_end(&b->body, value);
-        pki_der_end(&b->body, ext);
-        pki_der_end(&b->body, exts);
+        memcpy(e + n, reason_ext, sizeof(reason_ext));
+        n += sizeof(reason_ext);
+        e[n++] = (uint8_t)reason;
     }
-    pki_der_end(&b->body, entry);
+    e[0] = PKI_DER_SEQUENCE;
+    e[1] = (uint8_t)(n - 2);
+    pki_der_raw(&b->body, e, n);
     b->n_entries++;
     return WD_OK;
 }

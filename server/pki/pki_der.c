@@ -440,6 +440,83 @@ put_digits(char *out, unsigned v, int digits)
     }
 }
 
+/* Seconds from 1970 to 0000-01-01T00:00:00Z and to 10000-01-01 (the
+ * proleptic Gregorian calendar, as gmtime_r counts). */
+#define YEAR_0_S (-62167219200LL)
+#define YEAR_10000_S 253402300800LL
+
+/*
+ * Year, month (1-12) and day (1-31) of a day count from 1970-01-01, in
+ * the proleptic Gregorian calendar: days from March 1 of year 0 split
+ * into 400-year eras, the year's leap day last (H. Hinnant, "chrono-
+ * compatible low-level date algorithms", civil_from_days).
+ */
+static void
+civil_from_days(int64_t days, long *year, unsigned *month, unsigned *day)
+{
+    int64_t z = days + 719468; /* days from 0000-03-01 */
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153; /* 0 is March */
+
+    *day = doy - (153 * mp + 2) / 5 + 1;
+    *month = mp < 10 ? mp + 3 : mp - 9;
+    *year = (long)(yoe + era * 400) + (*month <= 2);
+}
+
+/*
+ * The DER of the Time that pki_der_time writes for t, into out: the same
+ * octets, from arithmetic instead of gmtime_r, whose time-zone lock and
+ * table walk were a tenth of a million-entry CRL's build. *len gets the
+ * length (tag and length octets included). WD_E_INTERNAL (logged) for a
+ * year after 9999 or before year 0; out is not written then.
+ */
+enum wd_err
+pki_der_time_encode(time_t t, uint8_t out[PKI_DER_TIME_MAX], size_t *len)
+{
+    int64_t s = (int64_t)t;
+    int64_t days;
+    int64_t sod; /* seconds into the day */
+    long year;
+    unsigned month;
+    unsigned day;
+    char *p = (char *)out + 2;
+    size_t n;
+
+    if (s < YEAR_0_S || s >= YEAR_10000_S) {
+        log_err("event=der_time err=\"no Time form before year 0 or after "
+                "9999, RFC 5280 4.1.2.5\"");
+        return WD_E_INTERNAL;
+    }
+    days = s / 86400;
+    sod = s % 86400;
+    if (sod < 0) {
+        sod += 86400;
+        days--;
+    }
+    civil_from_days(days, &year, &month, &day);
+    if (year >= UTC_TIME_FIRST_YEAR && year <= UTC_TIME_LAST_YEAR) {
+        out[0] = PKI_DER_UTC_TIME;
+        put_digits(p, (unsigned)(year % 100), 2);
+        n = 2;
+    } else {
+        out[0] = PKI_DER_GENERALIZED_TIME;
+        put_digits(p, (unsigned)year, 4);
+        n = 4;
+    }
+    put_digits(p + n, month, 2);
+    put_digits(p + n + 2, day, 2);
+    put_digits(p + n + 4, (unsigned)(sod / 3600), 2);
+    put_digits(p + n + 6, (unsigned)(sod / 60 % 60), 2);
+    put_digits(p + n + 8, (unsigned)(sod % 60), 2);
+    p[n + 10] = 'Z';
+    out[1] = (uint8_t)(n + 11);
+    *len = 2 + n + 11;
+    return WD_OK;
+}
+
 /*
  * A Time (RFC 5280 4.1.2.5): UTCTime YYMMDDHHMMSSZ for 1950 through 2049,
  * GeneralizedTime YYYYMMDDHHMMSSZ otherwise, seconds, no fraction.

@@ -207,6 +207,10 @@ void pki_der_null(struct pki_der *d);
 void pki_der_boolean(struct pki_der *d, bool v);
 void pki_der_bit_string(struct pki_der *d, const uint8_t *p, size_t n);
 enum wd_err pki_der_time(struct pki_der *d, time_t t);
+/* A Time's tag, length and GeneralizedTime's 15 octets. */
+#define PKI_DER_TIME_MAX (2 + 15)
+enum wd_err pki_der_time_encode(time_t t, uint8_t out[PKI_DER_TIME_MAX],
+                                size_t *len);
 enum wd_err pki_der_sig_algorithm(struct pki_der *d,
                                   gnutls_sign_algorithm_t algo);
 

@@ -1,7 +1,8 @@
 /*
  * Unit tests for server/pki/pki_der.c: the DER writer's exact bytes at
  * every length boundary (X.690 8.1.3), INTEGERs, OIDs, times around the
- * RFC 5280 UTCTime/GeneralizedTime switch, nested and wrapped elements,
+ * RFC 5280 UTCTime/GeneralizedTime switch (and the arithmetic encoder
+ * checked against the gmtime_r one), nested and wrapped elements,
  * the reader's refusals, and PEM armour.
  */
 #include "support.h"
@@ -526,6 +527,60 @@ test_pki_der_time_refuses_years_outside_0_to_9999(void **state)
     pki_der_clear(&d);
 }
 
+/* pki_der_time_encode(t) gives the bytes pki_der_time(t) writes. */
+static void
+assert_time_encode_matches(time_t t)
+{
+    struct pki_der d = { NULL, 0, 0, 0 };
+    uint8_t out[PKI_DER_TIME_MAX];
+    size_t len = 0;
+
+    assert_wd_err(pki_der_time(&d, t), WD_OK);
+    assert_wd_err(pki_der_time_encode(t, out, &len), WD_OK);
+    assert_der(&d, out, len);
+    pki_der_clear(&d);
+}
+
+static void
+test_pki_der_time_encode_writes_what_pki_der_time_writes(void **state)
+{
+    /* year 0, the UTCTime switch both ways, leap days of 1900 (none),
+     * 2000 and 2100 (none), 1970 and the last second of 9999 */
+    static const time_t edges[] = {
+        -62167219200, -62167219199, -62135596801, -2208988801,
+        -2203891200,  -2203891201,  -631152001,   -631152000,
+        -86401,       -86400,       -1,           0,
+        951782399,    951782400,    951868800,    2524607999,
+        2524608000,   4107456000,   4107542400,   253402300799,
+    };
+    const int64_t first = -62167219200;
+    const int64_t span = 253402300800 - first;
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+        assert_time_encode_matches(edges[i]);
+    }
+    /* a sweep over every year, at any second of the day */
+    for (i = 0; i < 200000; i++) {
+        x = x * 6364136223846793005u + 1442695040888963407u;
+        assert_time_encode_matches((time_t)(first + (int64_t)(x >> 1) % span));
+    }
+}
+
+static void
+test_pki_der_time_encode_refuses_years_outside_0_to_9999(void **state)
+{
+    uint8_t out[PKI_DER_TIME_MAX];
+    size_t len = 0;
+
+    (void)state;
+    assert_wd_err(pki_der_time_encode(253402300800, out, &len), WD_E_INTERNAL);
+    assert_wd_err(pki_der_time_encode(-62167219201, out, &len), WD_E_INTERNAL);
+    assert_int_equal(len, 0);
+}
+
 static void
 test_pki_der_read_takes_nested_elements_apart(void **state)
 {
@@ -663,6 +718,10 @@ main(void)
         cmocka_unit_test(
             test_pki_der_time_is_generalized_time_from_2050_and_before_1950),
         cmocka_unit_test(test_pki_der_time_refuses_years_outside_0_to_9999),
+        cmocka_unit_test(
+            test_pki_der_time_encode_writes_what_pki_der_time_writes),
+        cmocka_unit_test(
+            test_pki_der_time_encode_refuses_years_outside_0_to_9999),
         cmocka_unit_test(test_pki_der_read_takes_nested_elements_apart),
         cmocka_unit_test(test_pki_der_read_refuses_what_der_forbids),
         cmocka_unit_test(test_pki_der_read_takes_back_every_boundary_length),
