@@ -169,9 +169,13 @@ decode_one(const uint8_t *buf, size_t len, gnutls_datum_t *pem_der,
     return WD_OK;
 }
 
-/* The key is one we sign for; GnuTLS not knowing its curve counts too. */
+/*
+ * The key is one we sign for; GnuTLS not knowing its curve counts too. On
+ * WD_OK *out is the key, for the self-signature (caller deinits).
+ */
 static enum wd_err
-check_key(gnutls_x509_crq_t crq, char key_type[PKI_KEY_TYPE_MAX])
+check_key(gnutls_x509_crq_t crq, char key_type[PKI_KEY_TYPE_MAX],
+          gnutls_pubkey_t *out)
 {
     gnutls_pubkey_t pub = NULL;
     enum wd_err rc = WD_E_INTERNAL;
@@ -196,9 +200,55 @@ check_key(gnutls_x509_crq_t crq, char key_type[PKI_KEY_TYPE_MAX])
         goto out;
     }
     rc = pki_key_type(pub, key_type);
+    if (rc == WD_OK) {
+        *out = pub;
+        pub = NULL;
+    }
 out:
     gnutls_pubkey_deinit(pub);
     return rc;
+}
+
+/*
+ * RFC 2986 4.2: the signature over the CertificationRequestInfo exactly as
+ * sent, checked with pub, the key check_key read from it. The same check
+ * as gnutls_x509_crq_verify without its second reading of the key and its
+ * re-encoding of the signed part. RSA-PSS, whose parameters that call
+ * reads from the request, still goes through it.
+ */
+static enum wd_err
+check_signature(gnutls_x509_crq_t crq, const struct pki_csr *csr,
+                gnutls_pubkey_t pub)
+{
+    struct pki_der_in info;
+    struct pki_der_in sig;
+    gnutls_datum_t data;
+    gnutls_datum_t value;
+    int algo;
+    int ret;
+
+    algo = gnutls_x509_crq_get_signature_algorithm(crq);
+    if (algo > 0 && gnutls_sign_get_pk_algorithm(
+                        (gnutls_sign_algorithm_t)algo) == GNUTLS_PK_RSA_PSS) {
+        ret = gnutls_x509_crq_verify(crq, 0);
+    } else if (algo <= 0) {
+        ret = GNUTLS_E_UNKNOWN_ALGORITHM;
+    } else if (!pki_der_signed_parts(csr->der, csr->der_len, &info, &sig)) {
+        ret = GNUTLS_E_ASN1_DER_ERROR;
+    } else {
+        data.data = (unsigned char *)info.p;
+        data.size = (unsigned)info.len;
+        value.data = (unsigned char *)sig.p;
+        value.size = (unsigned)sig.len;
+        ret = gnutls_pubkey_verify_data2(pub, (gnutls_sign_algorithm_t)algo, 0,
+                                         &data, &value);
+    }
+    if (ret < 0) {
+        log_info("event=csr_refused reason=\"self-signature\" err=\"%s\"",
+                 gnutls_strerror(ret));
+        return WD_E_CSR_SIGNATURE;
+    }
+    return WD_OK;
 }
 
 /* A NUL in a string value: software comparing C strings would stop at
@@ -513,6 +563,7 @@ pki_csr_parse(const uint8_t *buf, size_t len, struct pki_csr **out)
 {
     struct pki_csr *csr = xcalloc(1, sizeof(*csr));
     gnutls_x509_crq_t crq = NULL;
+    gnutls_pubkey_t pub = NULL;
     gnutls_datum_t pem_der = { NULL, 0 };
     gnutls_datum_t der = { NULL, 0 };
     enum wd_err rc;
@@ -538,15 +589,11 @@ pki_csr_parse(const uint8_t *buf, size_t len, struct pki_csr **out)
     csr->der = xmemdup(der.data, der.size);
     csr->der_len = der.size;
     /* the key first: GnuTLS cannot verify a key it cannot read */
-    rc = check_key(crq, csr->key_type);
-    if (rc != WD_OK) {
-        goto out;
+    rc = check_key(crq, csr->key_type, &pub);
+    if (rc == WD_OK) {
+        rc = check_signature(crq, csr, pub);
     }
-    ret = gnutls_x509_crq_verify(crq, 0);
-    if (ret < 0) {
-        log_info("event=csr_refused reason=\"self-signature\" err=\"%s\"",
-                 gnutls_strerror(ret));
-        rc = WD_E_CSR_SIGNATURE;
+    if (rc != WD_OK) {
         goto out;
     }
     rc = read_subject(crq, csr);
@@ -568,6 +615,7 @@ pki_csr_parse(const uint8_t *buf, size_t len, struct pki_csr **out)
     *out = csr;
     csr = NULL;
 out:
+    gnutls_pubkey_deinit(pub);
     gnutls_free(pem_der.data);
     pki_csr_free(csr);
     return rc;

@@ -638,6 +638,42 @@ pki_der_read(struct pki_der_in *in, uint8_t tag, struct pki_der_in *content)
 }
 
 /*
+ * A signed object (a Certificate, a CertificationRequest, a CertificateList:
+ * SEQUENCE { signed part, AlgorithmIdentifier, BIT STRING }) taken apart:
+ * *tbs is the signed part with its header, *sig the signature's octets.
+ * False unless der is exactly one such SEQUENCE and the BIT STRING has no
+ * unused bits.
+ */
+bool
+pki_der_signed_parts(const uint8_t *der, size_t len, struct pki_der_in *tbs,
+                     struct pki_der_in *sig)
+{
+    struct pki_der_in in = { der, len };
+    struct pki_der_in outer;
+    struct pki_der_in skip;
+    struct pki_der_in bits;
+    const uint8_t *start;
+
+    if (!pki_der_read(&in, PKI_DER_SEQUENCE, &outer) || in.len != 0) {
+        return false;
+    }
+    start = outer.p;
+    if (!pki_der_read(&outer, PKI_DER_SEQUENCE, &skip)) {
+        return false;
+    }
+    tbs->p = start;
+    tbs->len = (size_t)(outer.p - start);
+    if (!pki_der_read(&outer, PKI_DER_SEQUENCE, &skip) ||
+        !pki_der_read(&outer, PKI_DER_BIT_STRING, &bits) || outer.len != 0 ||
+        bits.len < 1 || bits.p[0] != 0) {
+        return false;
+    }
+    sig->p = bits.p + 1;
+    sig->len = bits.len - 1;
+    return true;
+}
+
+/*
  * PEM armour (RFC 7468) around der with label ("X509 CRL", "CERTIFICATE").
  * On success the caller frees *pem; WD_E_INTERNAL (logged) otherwise.
  */

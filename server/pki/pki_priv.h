@@ -223,6 +223,8 @@ struct pki_der_in {
 bool pki_der_next_is(const struct pki_der_in *in, uint8_t tag);
 bool pki_der_read(struct pki_der_in *in, uint8_t tag,
                   struct pki_der_in *content);
+bool pki_der_signed_parts(const uint8_t *der, size_t len,
+                          struct pki_der_in *tbs, struct pki_der_in *sig);
 
 /* pki_leaf.c: a request's or a certificate's subject and key, raw. */
 bool pki_subject_and_key(const uint8_t *der, size_t len, bool cert,

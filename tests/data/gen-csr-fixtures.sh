@@ -50,6 +50,23 @@ openssl req -in "$out/csr-rsa-2048.pem" -outform DER \
 req csr-ed25519.pem /CN=ed25519.example.com "-algorithm ED25519" \
     -addext subjectAltName=DNS:ed25519.example.com
 
+# Signature algorithms other than the key's default: RSA-PSS (salt the
+# hash's length, which GnuTLS verifies, and 20 octets, which it refuses),
+# SHA-1 and SHA-512. The self-signature is proof of possession only; the
+# certificate is signed with the CA's own hash.
+req csr-rsa-pss.pem /CN=pss.example.com "$RSA2048" \
+    -addext subjectAltName=DNS:pss.example.com \
+    -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:digest
+req csr-rsa-pss-salt20.pem /CN=pss20.example.com "$RSA2048" \
+    -addext subjectAltName=DNS:pss20.example.com \
+    -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:20
+req csr-ecdsa-sha1.pem /CN=sha1.example.com "$P256" \
+    -addext subjectAltName=DNS:sha1.example.com -sha1
+req csr-rsa-sha1.pem /CN=rsasha1.example.com "$RSA2048" \
+    -addext subjectAltName=DNS:rsasha1.example.com -sha1
+req csr-ecdsa-sha512.pem /CN=sha512.example.com "$P256" \
+    -addext subjectAltName=DNS:sha512.example.com -sha512
+
 # The older PEM label some tools still write.
 sed 's/CERTIFICATE REQUEST-----/NEW CERTIFICATE REQUEST-----/' \
     "$out/csr-ecdsa-p256.pem" >"$out/csr-new-label.pem"

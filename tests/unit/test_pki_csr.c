@@ -288,6 +288,42 @@ test_pki_csr_parse_rejects_a_bad_signature(void **state)
     parse_fails("csr-bad-signature.pem", WD_E_CSR_SIGNATURE);
 }
 
+/* The self-signature is checked under whatever hash and padding the
+ * request names, as GnuTLS's gnutls_x509_crq_verify judges them. */
+static void
+test_pki_csr_parse_checks_signatures_of_every_algorithm(void **state)
+{
+    (void)state;
+    check_simple("csr-rsa-pss.pem", "rsa-2048", "pss.example.com");
+    check_simple("csr-ecdsa-sha1.pem", "ecdsa-p256", "sha1.example.com");
+    check_simple("csr-rsa-sha1.pem", "rsa-2048", "rsasha1.example.com");
+    check_simple("csr-ecdsa-sha512.pem", "ecdsa-p256", "sha512.example.com");
+    parse_fails("csr-rsa-pss-salt20.pem", WD_E_CSR_SIGNATURE);
+}
+
+/* A signature that holds for other bytes than the ones sent: one octet
+ * of the signed part changed in a request that verified. */
+static void
+test_pki_csr_parse_rejects_a_signature_over_other_bytes(void **state)
+{
+    size_t len = 0;
+    uint8_t *der = test_read_file("csr-rsa-2048.der", &len);
+    struct pki_csr *csr = NULL;
+    size_t i;
+
+    (void)state;
+    assert_non_null(der);
+    /* the CN's first letter: the request still parses, the signature
+     * over it no longer holds */
+    for (i = 0; i + 3 < len && memcmp(der + i, "rsa2", 4) != 0; i++) {
+    }
+    assert_true(i + 3 < len);
+    der[i] = 'R';
+    assert_wd_err(pki_csr_parse(der, len, &csr), WD_E_CSR_SIGNATURE);
+    assert_null(csr);
+    free(der);
+}
+
 static void
 test_pki_csr_parse_rejects_trailing_garbage(void **state)
 {
@@ -554,6 +590,10 @@ main(void)
         cmocka_unit_test(test_pki_csr_parse_rejects_a_curve_we_do_not_sign_for),
         cmocka_unit_test(test_pki_csr_parse_rejects_an_ed448_key),
         cmocka_unit_test(test_pki_csr_parse_rejects_a_bad_signature),
+        cmocka_unit_test(
+            test_pki_csr_parse_checks_signatures_of_every_algorithm),
+        cmocka_unit_test(
+            test_pki_csr_parse_rejects_a_signature_over_other_bytes),
         cmocka_unit_test(test_pki_csr_parse_rejects_trailing_garbage),
         cmocka_unit_test(test_pki_csr_parse_rejects_two_pem_blocks),
         cmocka_unit_test(test_pki_csr_parse_rejects_text_after_the_pem_block),
