@@ -368,6 +368,19 @@ const char *srv_default_dir(void);
 /* warden <command> ...: the CLI (srv_cli.c). Returns the exit status. */
 int srv_cli_main(int argc, char **argv);
 
+/* ---- client chains verified once for every connection
+ * (srv_client_cache.c) ---- */
+struct srv_client_cache;
+
+struct srv_client_cache *srv_client_cache_new(void);
+void srv_client_cache_free(struct srv_client_cache *c);
+bool srv_client_cache_get(struct srv_client_cache *c, const void *ca,
+                          const gnutls_datum_t *peers, unsigned n, time_t now,
+                          struct pki_client *out);
+void srv_client_cache_put(struct srv_client_cache *c, const void *ca,
+                          const gnutls_datum_t *peers, unsigned n,
+                          const struct pki_client *client);
+
 /* ---- ACME challenge validation, RFC 8555 8 (srv_acme_check.c,
  * srv_acme_pool.c) ---- */
 

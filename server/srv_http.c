@@ -57,7 +57,8 @@ struct srv_http {
      * flight): what a graceful shutdown waits for */
     atomic_int busy;
     atomic_bool stopping; /* draining: every answer closes its connection */
-    int quiesced_fd[2];   /* listen sockets taken back from MHD; -1 = none */
+    struct srv_client_cache *verified; /* client chains, for every conn */
+    int quiesced_fd[2]; /* listen sockets taken back from MHD; -1 = none */
 };
 
 /* Per-request state, MHD's *con_cls. */
@@ -144,7 +145,8 @@ conn_cache_get(struct MHD_Connection *conn)
 }
 
 /* Verify the peer's chain, or reuse this connection's verification of the
- * same leaf while it has not expired. */
+ * same leaf, or any connection's of the same chain, while it has not
+ * expired. */
 static enum wd_err
 verify_client(struct srv_http *http, struct MHD_Connection *conn,
               const gnutls_datum_t *peers, unsigned n, time_t now,
@@ -163,11 +165,19 @@ verify_client(struct srv_http *http, struct MHD_Connection *conn,
         *out = cache->client;
         return WD_OK;
     }
-    for (i = 0; i < n && i < MAX_PEER_CERTS; i++) {
-        ders[i] = peers[i].data;
-        lens[i] = peers[i].size;
+    if (srv_client_cache_get(http->verified, http->api->ca, peers, n, now,
+                             out)) {
+        rc = WD_OK;
+    } else {
+        for (i = 0; i < n && i < MAX_PEER_CERTS; i++) {
+            ders[i] = peers[i].data;
+            lens[i] = peers[i].size;
+        }
+        rc = pki_ca_verify_client(http->api->ca, ders, lens, i, now, out);
+        if (rc == WD_OK) {
+            srv_client_cache_put(http->verified, http->api->ca, peers, n, out);
+        }
     }
-    rc = pki_ca_verify_client(http->api->ca, ders, lens, i, now, out);
     if (rc == WD_OK && cache != NULL) {
         free(cache->der);
         cache->der = xmalloc(peers[0].size);
@@ -565,6 +575,7 @@ srv_http_start(const struct srv_http_cfg *cfg, struct srv_http **out)
     http->live = cfg->live;
     http->quiesced_fd[0] = -1;
     http->quiesced_fd[1] = -1;
+    http->verified = srv_client_cache_new();
     if (srv_tls_new(cfg->tls_cert_pem, cfg->tls_key_pem, cfg->trust_pem,
                     &http->tls) != WD_OK) {
         srv_http_stop(http);
@@ -623,6 +634,7 @@ srv_http_stop(struct srv_http *http)
         }
     }
     srv_tls_free(http->tls);
+    srv_client_cache_free(http->verified);
     free(http);
 }
 
