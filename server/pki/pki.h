@@ -364,8 +364,8 @@ void pki_crl_info_clear(struct pki_crl_info *info);
 enum wd_err pki_der_to_pem(const char *label, const uint8_t *der, size_t len,
                            char **pem);
 
-/* ---- OCSP (pki_ocsp_*.c: requests with GnuTLS, responses with
- * libtasn1 from an ASN.1 module of RFC 6960) ---- */
+/* ---- OCSP (pki_ocsp_*.c: requests decoded with an ASN.1 module of
+ * RFC 6960, responses written as DER by hand) ---- */
 
 /* Who signs OCSP responses: a delegated responder or the intermediate. */
 struct pki_ocsp_responder;

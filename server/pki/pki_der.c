@@ -560,6 +560,50 @@ pki_der_time(struct pki_der *d, time_t t)
     return WD_OK;
 }
 
+/* Seconds from 1970 to 1000-01-01T00:00:00Z, the first four-digit year. */
+#define YEAR_1000_S (-30610224000LL)
+
+/*
+ * A GeneralizedTime YYYYMMDDHHMMSSZ, never UTCTime (RFC 5280 4.1.2.5.2,
+ * as RFC 6960 uses it for every OCSP time), seconds, no fraction, from
+ * arithmetic as pki_der_time_encode. WD_E_INTERNAL (logged) for a year
+ * without four digits (before 1000 or after 9999); nothing is written
+ * then.
+ */
+enum wd_err
+pki_der_generalized_time(struct pki_der *d, time_t t)
+{
+    int64_t s = (int64_t)t;
+    int64_t days;
+    int64_t sod; /* seconds into the day */
+    long year;
+    unsigned month;
+    unsigned day;
+    char text[TIME_MAX];
+
+    if (s < YEAR_1000_S || s >= YEAR_10000_S) {
+        log_err("event=der_time err=\"no four-digit year, RFC 5280 "
+                "4.1.2.5.2\"");
+        return WD_E_INTERNAL;
+    }
+    days = s / 86400;
+    sod = s % 86400;
+    if (sod < 0) {
+        sod += 86400;
+        days--;
+    }
+    civil_from_days(days, &year, &month, &day);
+    put_digits(text, (unsigned)year, 4);
+    put_digits(text + 4, month, 2);
+    put_digits(text + 6, day, 2);
+    put_digits(text + 8, (unsigned)(sod / 3600), 2);
+    put_digits(text + 10, (unsigned)(sod / 60 % 60), 2);
+    put_digits(text + 12, (unsigned)(sod % 60), 2);
+    text[14] = 'Z';
+    pki_der_prim(d, PKI_DER_GENERALIZED_TIME, text, sizeof(text));
+    return WD_OK;
+}
+
 /*
  * The AlgorithmIdentifier GnuTLS writes for algo: RSA PKCS#1 v1.5 with
  * NULL parameters (RFC 4055 5), ECDSA (RFC 5758 3.2) and Ed25519 (RFC

@@ -1,10 +1,10 @@
 /*
  * The ASN.1 module of OCSP (ocsp.asn, RFC 6960), which asn1Parser turns
  * into a C table at build time. The table becomes a libtasn1 tree once
- * per process; from then on every thread that builds a response or reads
- * a request's CertID creates its elements from that tree, which is never
- * written again. Also here: the one question OCSP asks of a certificate
- * at the DER level, the hash of its subject's public key bits.
+ * per process; from then on every thread that reads a request's CertID
+ * creates its elements from that tree, which is never written again.
+ * Also here: the one question OCSP asks of a certificate at the DER
+ * level, the hash of its subject's public key bits.
  */
 #include "pki_priv.h"
 
@@ -100,39 +100,6 @@ pki_ocsp_asn_decode(const char *type, const uint8_t *der, size_t len,
         *out = NULL;
         return WD_E_OCSP_MALFORMED;
     }
-    return WD_OK;
-}
-
-/*
- * DER-encodes name inside node ("" for all of it) into a buffer the
- * caller frees. WD_E_INTERNAL (logged) if libtasn1 refuses, which means a
- * value we wrote is missing or wrong: a bug.
- */
-enum wd_err
-pki_ocsp_asn_encode(asn1_node node, const char *name, uint8_t **der,
-                    size_t *der_len)
-{
-    char err[ASN1_MAX_ERROR_DESCRIPTION_SIZE] = "";
-    uint8_t *buf;
-    int len = 0;
-    int ret;
-
-    ret = asn1_der_coding(node, name, NULL, &len, err);
-    if (ret != ASN1_MEM_ERROR || len <= 0) {
-        log_err("event=ocsp_asn what=encode err=\"%s\" at=\"%s\"",
-                asn1_strerror(ret), err);
-        return WD_E_INTERNAL;
-    }
-    buf = xmalloc((size_t)len);
-    ret = asn1_der_coding(node, name, buf, &len, err);
-    if (ret != ASN1_SUCCESS) {
-        log_err("event=ocsp_asn what=encode err=\"%s\" at=\"%s\"",
-                asn1_strerror(ret), err);
-        free(buf);
-        return WD_E_INTERNAL;
-    }
-    *der = buf;
-    *der_len = (size_t)len;
     return WD_OK;
 }
 

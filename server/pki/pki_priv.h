@@ -144,8 +144,6 @@ enum wd_err pki_ocsp_issuer_hashes(struct pki_ca *ca);
 enum wd_err pki_ocsp_asn_new(const char *type, asn1_node *out);
 enum wd_err pki_ocsp_asn_decode(const char *type, const uint8_t *der,
                                 size_t len, asn1_node *out);
-enum wd_err pki_ocsp_asn_encode(asn1_node node, const char *name, uint8_t **der,
-                                size_t *der_len);
 enum wd_err pki_ocsp_key_hash(const uint8_t *crt_der, size_t len,
                               gnutls_digest_algorithm_t digest,
                               uint8_t out[PKI_KEY_ID_MAX], size_t *out_len);
@@ -211,6 +209,7 @@ enum wd_err pki_der_time(struct pki_der *d, time_t t);
 #define PKI_DER_TIME_MAX (2 + 15)
 enum wd_err pki_der_time_encode(time_t t, uint8_t out[PKI_DER_TIME_MAX],
                                 size_t *len);
+enum wd_err pki_der_generalized_time(struct pki_der *d, time_t t);
 enum wd_err pki_der_sig_algorithm(struct pki_der *d,
                                   gnutls_sign_algorithm_t algo);
 

@@ -1,8 +1,8 @@
 /*
  * Unit tests for server/pki/pki_der.c: the DER writer's exact bytes at
  * every length boundary (X.690 8.1.3), INTEGERs, OIDs, times around the
- * RFC 5280 UTCTime/GeneralizedTime switch (and the arithmetic encoder
- * checked against the gmtime_r one), nested and wrapped elements,
+ * RFC 5280 UTCTime/GeneralizedTime switch (and the arithmetic encoders
+ * checked against gmtime_r), nested and wrapped elements,
  * the reader's refusals, and PEM armour.
  */
 #include "support.h"
@@ -581,6 +581,62 @@ test_pki_der_time_encode_refuses_years_outside_0_to_9999(void **state)
     assert_int_equal(len, 0);
 }
 
+/* pki_der_generalized_time(t) writes what gmtime_r and strftime make. */
+static void
+assert_generalized_time_matches(time_t t)
+{
+    struct pki_der d = { NULL, 0, 0, 0 };
+    uint8_t want[2 + 16];
+    struct tm tm;
+
+    assert_non_null(gmtime_r(&t, &tm));
+    want[0] = PKI_DER_GENERALIZED_TIME;
+    want[1] = 15;
+    assert_int_equal(strftime((char *)want + 2, 16, "%Y%m%d%H%M%SZ", &tm), 15);
+    assert_wd_err(pki_der_generalized_time(&d, t), WD_OK);
+    assert_der(&d, want, 2 + 15);
+    pki_der_clear(&d);
+}
+
+static void
+test_pki_der_generalized_time_is_gmtime_for_every_four_digit_year(void **state)
+{
+    /* year 1000, the UTCTime years, leap days of 1900 (none), 2000 and
+     * 2100 (none), 1970 and the last second of 9999 */
+    static const time_t edges[] = {
+        -30610224000, -30610223999, -2208988801,  -2203891200, -2203891201,
+        -631152001,   -631152000,   -86401,       -1,          0,
+        951782399,    951782400,    951868800,    2524607999,  2524608000,
+        4107456000,   4107542400,   253402300799,
+    };
+    const int64_t first = -30610224000;
+    const int64_t span = 253402300800 - first;
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+        assert_generalized_time_matches(edges[i]);
+    }
+    for (i = 0; i < 200000; i++) {
+        x = x * 6364136223846793005u + 1442695040888963407u;
+        assert_generalized_time_matches(
+            (time_t)(first + (int64_t)(x >> 1) % span));
+    }
+}
+
+static void
+test_pki_der_generalized_time_refuses_years_outside_1000_to_9999(void **state)
+{
+    struct pki_der d = { NULL, 0, 0, 0 };
+
+    (void)state;
+    assert_wd_err(pki_der_generalized_time(&d, 253402300800), WD_E_INTERNAL);
+    assert_wd_err(pki_der_generalized_time(&d, -30610224001), WD_E_INTERNAL);
+    assert_int_equal(d.end, d.start);
+    pki_der_clear(&d);
+}
+
 static void
 test_pki_der_read_takes_nested_elements_apart(void **state)
 {
@@ -722,6 +778,10 @@ main(void)
             test_pki_der_time_encode_writes_what_pki_der_time_writes),
         cmocka_unit_test(
             test_pki_der_time_encode_refuses_years_outside_0_to_9999),
+        cmocka_unit_test(
+            test_pki_der_generalized_time_is_gmtime_for_every_four_digit_year),
+        cmocka_unit_test(
+            test_pki_der_generalized_time_refuses_years_outside_1000_to_9999),
         cmocka_unit_test(test_pki_der_read_takes_nested_elements_apart),
         cmocka_unit_test(test_pki_der_read_refuses_what_der_forbids),
         cmocka_unit_test(test_pki_der_read_takes_back_every_boundary_length),

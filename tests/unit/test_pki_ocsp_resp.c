@@ -3,21 +3,23 @@
  * with GnuTLS (and by `openssl ocsp`), read back with GnuTLS's OCSP
  * parser and verifier rather than our own module, signed by a delegated
  * responder and by the intermediate, for ECDSA P-256, RSA-2048 and
- * Ed25519 CAs built once in the group setup; and the error responses,
- * byte for byte.
+ * Ed25519 CAs built once in the group setup; every response byte for
+ * byte against the libtasn1 builder it replaced (kept here, on ocsp.asn,
+ * as the reference), and the error responses, byte for byte.
  */
 #include "support.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/ocsp.h>
 #include <gnutls/x509.h>
 
-#include "../../server/pki/pki.h"
+#include "../../server/pki/pki_priv.h"
 #include "pki_fixture.h"
 
 #define PUBLIC_URL "http://ca.example.test:8080"
@@ -829,6 +831,545 @@ test_pki_ocsp_resp_error_is_the_status_alone(void **state)
     assert_null(der);
 }
 
+/*
+ * The reference: the libtasn1 builder that pki_ocsp_resp.c replaced, as it
+ * stood (ocsp.asn's BasicOCSPResponse and OCSPResponse, value by value),
+ * except that it takes the signature instead of making one, so that its
+ * bytes can be held against a randomized ECDSA response whole.
+ */
+
+/* Paths into a BasicOCSPResponse; Warden answers one CertID at a time. */
+#define TBS "tbsResponseData"
+#define SINGLE TBS ".responses.?1"
+#define OID_OCSP_NONCE "1.3.6.1.5.5.7.48.1.2"
+
+/* Writes value (len as asn1_write_value reads it) at name, or fails. */
+static enum wd_err
+put(asn1_node node, const char *name, const void *value, int len)
+{
+    return asn1_write_value(node, name, value, len) == ASN1_SUCCESS
+               ? WD_OK
+               : WD_E_INTERNAL;
+}
+
+/* A GeneralizedTime in UTC, whole seconds, four-digit years. */
+static enum wd_err
+put_time(asn1_node node, const char *name, time_t t)
+{
+    char buf[16];
+    struct tm tm;
+
+    if (gmtime_r(&t, &tm) == NULL || tm.tm_year + 1900 < 1000 ||
+        tm.tm_year + 1900 > 9999 ||
+        strftime(buf, sizeof(buf), "%Y%m%d%H%M%SZ", &tm) != 15) {
+        return WD_E_INTERNAL;
+    }
+    return put(node, name, buf, 1);
+}
+
+/* An INTEGER or ENUMERATED from a small non-negative number. */
+static enum wd_err
+put_number(asn1_node node, const char *name, int v)
+{
+    char buf[16];
+
+    snprintf(buf, sizeof(buf), "%d", v);
+    return put(node, name, buf, 0);
+}
+
+/* RFC 6960 4.2.1 CertStatus: good, revoked (time, reason) or unknown. */
+static enum wd_err
+put_status(asn1_node basic, const struct pki_ocsp_answer *a)
+{
+    enum wd_err rc;
+
+    switch (a->status) {
+    case PKI_OCSP_GOOD:
+        return put(basic, SINGLE ".certStatus", "good", 1);
+    case PKI_OCSP_UNKNOWN:
+        return put(basic, SINGLE ".certStatus", "unknown", 1);
+    case PKI_OCSP_REVOKED:
+        break;
+    default:
+        return WD_E_INTERNAL;
+    }
+    if (a->reason >= 0 &&
+        (a->reason > 10 || a->reason == 7)) { /* RFC 5280 5.3.1 */
+        return WD_E_INTERNAL;
+    }
+    rc = put(basic, SINGLE ".certStatus", "revoked", 1);
+    if (rc == WD_OK) {
+        rc = put_time(basic, SINGLE ".certStatus.revoked.revocationTime",
+                      a->revoked_at);
+    }
+    if (rc != WD_OK) {
+        return rc;
+    }
+    if (a->reason < 0) {
+        return put(basic, SINGLE ".certStatus.revoked.revocationReason", NULL,
+                   0);
+    }
+    return put_number(basic, SINGLE ".certStatus.revoked.revocationReason",
+                      a->reason);
+}
+
+/* RFC 6960 4.4.1: the request's nonce as the extension's OCTET STRING. */
+static enum wd_err
+put_nonce(asn1_node basic, const struct pki_ocsp_req *req)
+{
+    uint8_t value[PKI_OCSP_MAX_NONCE + 8];
+    unsigned tl_len = sizeof(value);
+    enum wd_err rc;
+
+    if (!req->has_nonce) {
+        return put(basic, TBS ".responseExtensions", NULL, 0);
+    }
+    if (req->nonce_len == 0 || req->nonce_len > PKI_OCSP_MAX_NONCE ||
+        asn1_encode_simple_der(ASN1_ETYPE_OCTET_STRING, req->nonce,
+                               (unsigned)req->nonce_len, value,
+                               &tl_len) != ASN1_SUCCESS) {
+        return WD_E_INTERNAL;
+    }
+    memcpy(value + tl_len, req->nonce, req->nonce_len);
+    rc = put(basic, TBS ".responseExtensions", "NEW", 1);
+    if (rc == WD_OK) {
+        rc = put(basic, TBS ".responseExtensions.?1.extnID", OID_OCSP_NONCE, 1);
+    }
+    if (rc == WD_OK) {
+        rc = put(basic, TBS ".responseExtensions.?1.extnValue", value,
+                 (int)(tl_len + req->nonce_len));
+    }
+    return rc;
+}
+
+/* ResponseData: everything the signature covers. */
+static enum wd_err
+put_response_data(asn1_node basic, const struct pki_ocsp_responder *r,
+                  const struct pki_ocsp_req *req,
+                  const struct pki_ocsp_answer *a)
+{
+    enum wd_err rc;
+
+    rc = put(basic, TBS ".responderID", "byKey", 1);
+    if (rc == WD_OK) {
+        rc = put(basic, TBS ".responderID.byKey", r->key_hash,
+                 (int)sizeof(r->key_hash));
+    }
+    if (rc == WD_OK) {
+        rc = put_time(basic, TBS ".producedAt", a->produced_at);
+    }
+    if (rc == WD_OK) {
+        rc = put(basic, TBS ".responses", "NEW", 1);
+    }
+    if (rc == WD_OK) {
+        rc = put(basic, SINGLE ".certID", req->cert_id, (int)req->cert_id_len);
+    }
+    if (rc == WD_OK) {
+        rc = put_status(basic, a);
+    }
+    if (rc == WD_OK) {
+        rc = put_time(basic, SINGLE ".thisUpdate", a->this_update);
+    }
+    if (rc == WD_OK && a->next_update != 0) {
+        rc = put_time(basic, SINGLE ".nextUpdate", a->next_update);
+    } else if (rc == WD_OK) {
+        rc = put(basic, SINGLE ".nextUpdate", NULL, 0);
+    }
+    if (rc == WD_OK) {
+        rc = put(basic, SINGLE ".singleExtensions", NULL, 0);
+    }
+    if (rc == WD_OK) {
+        rc = put_nonce(basic, req);
+    }
+    return rc;
+}
+
+/* AlgorithmIdentifier: parameters NULL for RSA, absent otherwise. */
+static enum wd_err
+put_algorithm(asn1_node basic, gnutls_sign_algorithm_t alg)
+{
+    static const uint8_t der_null[] = { 0x05, 0x00 };
+    const char *oid = gnutls_sign_get_oid(alg);
+    enum wd_err rc;
+
+    if (oid == NULL) {
+        return WD_E_INTERNAL;
+    }
+    rc = put(basic, "signatureAlgorithm.algorithm", oid, 1);
+    if (rc != WD_OK) {
+        return rc;
+    }
+    if (gnutls_sign_get_pk_algorithm(alg) == GNUTLS_PK_RSA) {
+        return put(basic, "signatureAlgorithm.parameters", der_null,
+                   (int)sizeof(der_null));
+    }
+    return put(basic, "signatureAlgorithm.parameters", NULL, 0);
+}
+
+/* The signature given, and the responder's certificate when delegated. */
+static enum wd_err
+put_signature(asn1_node basic, const struct pki_ocsp_responder *r,
+              const gnutls_datum_t *sig)
+{
+    enum wd_err rc = put_algorithm(basic, pki_signer_algorithm(r->signer));
+
+    if (rc == WD_OK) { /* a BIT STRING's length is in bits */
+        rc = put(basic, "signature", sig->data, (int)sig->size * 8);
+    }
+    if (rc == WD_OK && r->cert_der != NULL) {
+        rc = put(basic, "certs", "NEW", 1);
+        if (rc == WD_OK) {
+            rc = put(basic, "certs.?1", r->cert_der, (int)r->cert_der_len);
+        }
+    } else if (rc == WD_OK) {
+        rc = put(basic, "certs", NULL, 0);
+    }
+    return rc;
+}
+
+/* The DER of node (all of it) into a buffer the caller frees. */
+static enum wd_err
+encode(asn1_node node, uint8_t **der, size_t *der_len)
+{
+    char err[ASN1_MAX_ERROR_DESCRIPTION_SIZE] = "";
+    int len = 0;
+
+    if (asn1_der_coding(node, "", NULL, &len, err) != ASN1_MEM_ERROR ||
+        len <= 0) {
+        return WD_E_INTERNAL;
+    }
+    *der = malloc((size_t)len);
+    assert_non_null(*der);
+    if (asn1_der_coding(node, "", *der, &len, err) != ASN1_SUCCESS) {
+        free(*der);
+        *der = NULL;
+        return WD_E_INTERNAL;
+    }
+    *der_len = (size_t)len;
+    return WD_OK;
+}
+
+/* OCSPResponse { status, responseBytes when basic_der is not NULL }. */
+static enum wd_err
+reference_wrap(int status, const uint8_t *basic_der, size_t basic_len,
+               uint8_t **der, size_t *der_len)
+{
+    asn1_node resp = NULL;
+    enum wd_err rc;
+
+    rc = pki_ocsp_asn_new("OCSPResponse", &resp);
+    if (rc == WD_OK) {
+        rc = put_number(resp, "responseStatus", status);
+    }
+    if (rc == WD_OK && basic_der != NULL) {
+        rc = put(resp, "responseBytes.responseType", OID_OCSP_BASIC, 1);
+        if (rc == WD_OK) {
+            rc = put(resp, "responseBytes.response", basic_der, (int)basic_len);
+        }
+    } else if (rc == WD_OK) {
+        rc = put(resp, "responseBytes", NULL, 0);
+    }
+    if (rc == WD_OK) {
+        rc = encode(resp, der, der_len);
+    }
+    asn1_delete_structure(&resp);
+    return rc;
+}
+
+/* What pki_ocsp_resp_build wrote with libtasn1, signature sig. */
+static enum wd_err
+reference_build(const struct pki_ocsp_responder *r,
+                const struct pki_ocsp_req *req, const struct pki_ocsp_answer *a,
+                const gnutls_datum_t *sig, uint8_t **der, size_t *der_len)
+{
+    asn1_node basic = NULL;
+    uint8_t *basic_der = NULL;
+    size_t basic_len = 0;
+    enum wd_err rc = WD_E_INTERNAL;
+
+    if (!req->ours || req->cert_id_len == 0 ||
+        req->cert_id_len > sizeof(req->cert_id)) {
+        return WD_E_INTERNAL;
+    }
+    rc = pki_ocsp_asn_new("BasicOCSPResponse", &basic);
+    if (rc == WD_OK) {
+        rc = put_response_data(basic, r, req, a);
+    }
+    if (rc == WD_OK) {
+        rc = put_signature(basic, r, sig);
+    }
+    if (rc == WD_OK) {
+        rc = encode(basic, &basic_der, &basic_len);
+    }
+    if (rc == WD_OK) {
+        rc = reference_wrap(0, basic_der, basic_len, der, der_len);
+    }
+    free(basic_der);
+    asn1_delete_structure(&basic);
+    return rc;
+}
+
+/*
+ * pki_ocsp_resp_build's response for r, req and a is byte for byte what
+ * the reference writes with the same signature, and that signature
+ * verifies over the ResponseData written.
+ */
+static void
+assert_same_as_reference(const struct ca_fixture *c,
+                         const struct pki_ocsp_responder *r,
+                         const struct pki_ocsp_req *req,
+                         const struct pki_ocsp_answer *a)
+{
+    gnutls_datum_t der = { NULL, 0 };
+    gnutls_datum_t sig = { NULL, 0 };
+    gnutls_ocsp_resp_t resp = build(r, req, a, &der);
+    uint8_t *want = NULL;
+    size_t want_len = 0;
+    unsigned verify = 1;
+
+    assert_int_equal(gnutls_ocsp_resp_get_signature(resp, &sig), 0);
+    assert_wd_err(reference_build(r, req, a, &sig, &want, &want_len), WD_OK);
+    assert_int_equal(der.size, want_len);
+    assert_memory_equal(der.data, want, want_len);
+    assert_int_equal(gnutls_ocsp_resp_verify_direct(
+                         resp,
+                         r == c->delegated ? c->responder_crt : c->intermediate,
+                         &verify, 0),
+                     0);
+    assert_int_equal(verify, 0);
+    free(want);
+    gnutls_free(sig.data);
+    free(der.data);
+    gnutls_ocsp_resp_deinit(resp);
+}
+
+/* Both builders refuse r, req and a, and write nothing. */
+static void
+assert_both_refuse(const struct pki_ocsp_responder *r,
+                   const struct pki_ocsp_req *req,
+                   const struct pki_ocsp_answer *a)
+{
+    static const uint8_t fake[64];
+    gnutls_datum_t sig = { (unsigned char *)fake, sizeof(fake) };
+    uint8_t *der = NULL;
+    size_t len = 0;
+
+    assert_wd_err(pki_ocsp_resp_build(r, req, a, &der, &len), WD_E_INTERNAL);
+    assert_null(der);
+    assert_wd_err(reference_build(r, req, a, &sig, &der, &len), WD_E_INTERNAL);
+    assert_null(der);
+}
+
+/* RFC 5280 5.3.1 codes but 7, and -1 (no reason) */
+static const int reasons_all[] = { -1, 0, 1, 2, 3, 4, 5, 6, 8, 9, 10 };
+
+/* Every status, reason and nextUpdate for req, from both responders. */
+static void
+compare_answers(const struct fixtures *f, const struct ca_fixture *c,
+                const struct pki_ocsp_req *req)
+{
+    const struct pki_ocsp_responder *responders[] = { c->delegated, c->direct };
+    struct pki_ocsp_answer a;
+    size_t i;
+    size_t j;
+    int next;
+
+    for (i = 0; i < 2; i++) {
+        for (next = 0; next < 2; next++) {
+            a = answer(f->now, PKI_OCSP_GOOD, -1);
+            a.next_update = next ? a.next_update : 0;
+            assert_same_as_reference(c, responders[i], req, &a);
+            a.status = PKI_OCSP_UNKNOWN;
+            assert_same_as_reference(c, responders[i], req, &a);
+            for (j = 0; j < sizeof(reasons_all) / sizeof(reasons_all[0]); j++) {
+                a = answer(f->now, PKI_OCSP_REVOKED, reasons_all[j]);
+                a.next_update = next ? a.next_update : 0;
+                assert_same_as_reference(c, responders[i], req, &a);
+            }
+        }
+    }
+}
+
+/* Requests of c: both CertID hashes, no nonce and nonces of 1, 16 and
+ * PKI_OCSP_MAX_NONCE octets (the last with two-octet lengths), and a
+ * CertID GnuTLS would never write (hash parameters absent). */
+static void
+compare_requests(const struct fixtures *f, const struct ca_fixture *c)
+{
+    gnutls_datum_t req_der = { NULL, 0 };
+    struct pki_ocsp_req req;
+    size_t i;
+
+    req = request(c, GNUTLS_DIG_SHA1, NULL, 0, &req_der);
+    gnutls_free(req_der.data);
+    compare_answers(f, c, &req);
+    req = request(c, GNUTLS_DIG_SHA256, nonce16, sizeof(nonce16), &req_der);
+    gnutls_free(req_der.data);
+    compare_answers(f, c, &req);
+    req.nonce_len = 1;
+    compare_answers(f, c, &req);
+    for (i = 0; i < PKI_OCSP_MAX_NONCE; i++) {
+        req.nonce[i] = (uint8_t)(0xff - i);
+    }
+    req.nonce_len = PKI_OCSP_MAX_NONCE;
+    compare_answers(f, c, &req);
+    memmove(req.cert_id + 15, req.cert_id + 17, req.cert_id_len - 17);
+    req.cert_id_len -= 2;
+    req.cert_id[1] -= 2;
+    req.cert_id[3] -= 2;
+    compare_answers(f, c, &req);
+}
+
+static void
+test_pki_ocsp_resp_build_writes_what_libtasn1_wrote(void **state)
+{
+    const struct fixtures *f = *state;
+
+    compare_requests(f, &f->p256);
+    compare_requests(f, &f->rsa);
+    compare_requests(f, &f->ed25519);
+}
+
+static void
+test_pki_ocsp_resp_build_writes_every_time_as_libtasn1_did(void **state)
+{
+    const struct fixtures *f = *state;
+    const struct ca_fixture *c = &f->p256;
+    /* the first and last second of four-digit years, 1970, the RFC 5280
+     * UTCTime years (GeneralizedTime all the same here), leap days */
+    static const time_t times[] = {
+        -30610224000,
+        -30610223999,
+        -2208988801,
+        -631152001,
+        -631152000,
+        -86401,
+        -1,
+        0,
+        1,
+        951782399,
+        951782400,
+        951868800,
+        1700000000,
+        2524607999,
+        2524608000,
+        4107456000,
+        4107542400,
+        253402300799,
+    };
+    gnutls_datum_t req_der = { NULL, 0 };
+    struct pki_ocsp_req req =
+        request(c, GNUTLS_DIG_SHA1, nonce16, sizeof(nonce16), &req_der);
+    struct pki_ocsp_answer a = answer(f->now, PKI_OCSP_REVOKED, 1);
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    size_t i;
+
+    for (i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+        a.produced_at = times[i];
+        a.this_update = times[(i + 1) % (sizeof(times) / sizeof(times[0]))];
+        a.next_update = times[(i + 2) % (sizeof(times) / sizeof(times[0]))];
+        a.revoked_at = times[(i + 3) % (sizeof(times) / sizeof(times[0]))];
+        assert_same_as_reference(c, c->direct, &req, &a);
+    }
+    /* any second of any four-digit year */
+    for (i = 0; i < 500; i++) {
+        x = x * 6364136223846793005u + 1442695040888963407u;
+        a.produced_at =
+            (time_t)(-30610224000 +
+                     (int64_t)(x >> 1) % (253402300800 + 30610224000));
+        a.revoked_at = a.produced_at - (time_t)(x % 1000003);
+        a.this_update = a.produced_at - (time_t)(x % 86400);
+        a.next_update = a.produced_at + (time_t)(x % 86400);
+        if (a.revoked_at < -30610224000 || a.this_update < -30610224000 ||
+            a.next_update > 253402300799) {
+            continue;
+        }
+        assert_same_as_reference(c, c->direct, &req, &a);
+    }
+    gnutls_free(req_der.data);
+}
+
+static void
+test_pki_ocsp_resp_build_refuses_what_libtasn1_refused(void **state)
+{
+    const struct fixtures *f = *state;
+    const struct ca_fixture *c = &f->p256;
+    gnutls_datum_t req_der = { NULL, 0 };
+    struct pki_ocsp_req req =
+        request(c, GNUTLS_DIG_SHA1, nonce16, sizeof(nonce16), &req_der);
+    struct pki_ocsp_req bad;
+    struct pki_ocsp_answer good = answer(f->now, PKI_OCSP_GOOD, -1);
+    struct pki_ocsp_answer a;
+    /* the last second before year 1000, the first of year 10000 */
+    static const time_t out_of_range[] = { -30610224001, 253402300800 };
+    size_t i;
+
+    a = answer(f->now, PKI_OCSP_REVOKED, 7); /* RFC 5280 5.3.1: unused */
+    assert_both_refuse(c->direct, &req, &a);
+    a.reason = 11;
+    assert_both_refuse(c->direct, &req, &a);
+    a.status = (enum pki_ocsp_status)3;
+    assert_both_refuse(c->direct, &req, &a);
+    for (i = 0; i < 2; i++) {
+        a = answer(f->now, PKI_OCSP_REVOKED, 1);
+        a.produced_at = out_of_range[i];
+        assert_both_refuse(c->direct, &req, &a);
+        a = answer(f->now, PKI_OCSP_REVOKED, 1);
+        a.revoked_at = out_of_range[i];
+        assert_both_refuse(c->direct, &req, &a);
+        a = answer(f->now, PKI_OCSP_REVOKED, 1);
+        a.this_update = out_of_range[i];
+        assert_both_refuse(c->direct, &req, &a);
+        a = answer(f->now, PKI_OCSP_REVOKED, 1);
+        a.next_update = out_of_range[i];
+        assert_both_refuse(c->direct, &req, &a);
+    }
+    bad = req;
+    bad.nonce_len = 0;
+    assert_both_refuse(c->direct, &bad, &good);
+    bad.nonce_len = PKI_OCSP_MAX_NONCE + 1;
+    assert_both_refuse(c->direct, &bad, &good);
+    bad = req;
+    bad.ours = false;
+    assert_both_refuse(c->direct, &bad, &good);
+    bad = req;
+    bad.cert_id_len = 0;
+    assert_both_refuse(c->direct, &bad, &good);
+    bad.cert_id_len = sizeof(bad.cert_id) + 1;
+    assert_both_refuse(c->direct, &bad, &good);
+    /* a reason below zero is no reason, for both */
+    a = answer(f->now, PKI_OCSP_REVOKED, -2);
+    assert_same_as_reference(c, c->delegated, &req, &a);
+    gnutls_free(req_der.data);
+}
+
+static void
+test_pki_ocsp_resp_error_writes_what_libtasn1_wrote(void **state)
+{
+    static const enum pki_ocsp_error statuses[] = {
+        PKI_OCSP_MALFORMED_REQUEST,
+        PKI_OCSP_INTERNAL_ERROR,
+        PKI_OCSP_TRY_LATER,
+        PKI_OCSP_UNAUTHORIZED,
+    };
+    uint8_t *der = NULL;
+    uint8_t *want = NULL;
+    size_t len = 0;
+    size_t want_len = 0;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
+        assert_wd_err(pki_ocsp_resp_error(statuses[i], &der, &len), WD_OK);
+        assert_wd_err(
+            reference_wrap((int)statuses[i], NULL, 0, &want, &want_len), WD_OK);
+        assert_int_equal(len, want_len);
+        assert_memory_equal(der, want, len);
+        free(der);
+        free(want);
+    }
+}
+
 int
 main(void)
 {
@@ -854,7 +1395,13 @@ main(void)
         cmocka_unit_test(test_pki_ocsp_resp_build_signs_with_ed25519),
         cmocka_unit_test(test_pki_ocsp_resp_build_satisfies_openssl_ocsp),
         cmocka_unit_test(test_pki_ocsp_resp_build_refuses_a_request_not_ours),
+        cmocka_unit_test(test_pki_ocsp_resp_build_writes_what_libtasn1_wrote),
+        cmocka_unit_test(
+            test_pki_ocsp_resp_build_writes_every_time_as_libtasn1_did),
+        cmocka_unit_test(
+            test_pki_ocsp_resp_build_refuses_what_libtasn1_refused),
         cmocka_unit_test(test_pki_ocsp_resp_error_is_the_status_alone),
+        cmocka_unit_test(test_pki_ocsp_resp_error_writes_what_libtasn1_wrote),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
