@@ -421,6 +421,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct timespec end;
     char path[LOG_QUOTE_BUF];
     char who[LOG_QUOTE_BUF];
+    enum log_level level;
     long us;
 
     (void)conn;
@@ -430,17 +431,26 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     clock_gettime(CLOCK_MONOTONIC, &end);
     us = (end.tv_sec - r->start.tv_sec) * 1000000L +
          (end.tv_nsec - r->start.tv_nsec) / 1000L;
-    log_set_request_id(r->id);
-    /* serial: the caller's own certificate (the one it is identified by) */
-    log_info("event=request identity=%s serial=%s method=%s path=%s "
-             "status=%d error=%s duration_ms=%.3f%s",
-             r->have_who ? log_quote(r->who.name, strlen(r->who.name), who)
-                         : "-",
-             r->have_who ? r->who.cert.serial : "-", r->method,
-             log_quote(r->path, strlen(r->path), path), r->status,
-             r->error_code != NULL ? r->error_code : "-", (double)us / 1000.0,
-             toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
-    log_set_request_id(NULL);
+    /* the public listener answers OCSP and CRLs tens of thousands of
+     * times a second: a line for each was a sixth of its work, so what
+     * it answers is at debug and only what it refuses at info; /metrics
+     * counts them all */
+    level = l->is_api || r->status >= 400 ? LOG_INFO : LOG_DEBUG;
+    if (log_enabled(level)) {
+        log_set_request_id(r->id);
+        /* serial: the caller's own certificate (its identity) */
+        log_msg(level,
+                "event=request identity=%s serial=%s method=%s path=%s "
+                "status=%d error=%s duration_ms=%.3f%s",
+                r->have_who ? log_quote(r->who.name, strlen(r->who.name), who)
+                            : "-",
+                r->have_who ? r->who.cert.serial : "-", r->method,
+                log_quote(r->path, strlen(r->path), path), r->status,
+                r->error_code != NULL ? r->error_code : "-",
+                (double)us / 1000.0,
+                toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
+        log_set_request_id(NULL);
+    }
     api_metrics_request(l->http->api, l->is_api, r->method, r->path, r->status,
                         us > 0 ? (uint64_t)us : 0);
     if (r->conn != NULL) {

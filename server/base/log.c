@@ -23,7 +23,10 @@ enum log_format {
     LOG_FORMAT_JSON,
 };
 
-static enum log_level min_level = LOG_INFO;
+/* The lowest level written: WARDEN_LOG_LEVEL (debug, info, warn, error),
+ * read at the first line, or log_set_level; info by default. */
+#define LEVEL_UNSET (-1)
+static atomic_int min_level = LEVEL_UNSET;
 /* decided on the first line (an enum log_format); atomic because that
  * line may come from any thread */
 static atomic_int format = LOG_FORMAT_AUTO;
@@ -39,7 +42,37 @@ static const char *const level_names[] = { "debug", "info", "warn", "error" };
 void
 log_set_level(enum log_level level)
 {
-    min_level = level;
+    atomic_store(&min_level, (int)level);
+}
+
+static enum log_level
+level_get(void)
+{
+    int l = atomic_load(&min_level);
+    const char *env;
+    size_t i;
+
+    if (l != LEVEL_UNSET) {
+        return (enum log_level)l;
+    }
+    l = LOG_INFO;
+    env = getenv("WARDEN_LOG_LEVEL");
+    for (i = 0; env != NULL && i < sizeof(level_names) / sizeof(*level_names);
+         i++) {
+        if (strcmp(env, level_names[i]) == 0) {
+            l = (int)i;
+        }
+    }
+    atomic_store(&min_level, l);
+    return (enum log_level)l;
+}
+
+/* Whether a line at level would be written: spares the caller building
+ * its arguments when not. */
+bool
+log_enabled(enum log_level level)
+{
+    return level >= level_get();
 }
 
 void
@@ -125,7 +158,7 @@ log_msg(enum log_level level, const char *fmt, ...)
     int n;
     size_t len;
 
-    if (level < min_level) {
+    if (!log_enabled(level)) {
         return;
     }
     timestamp(ts, sizeof(ts));

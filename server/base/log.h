@@ -9,11 +9,13 @@
 #ifndef WD_LOG_H
 #define WD_LOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERR };
 
 void log_set_level(enum log_level level);
+bool log_enabled(enum log_level level);
 
 /* Sets the request id printed on this thread's lines; NULL clears it. */
 void log_set_request_id(const char *id);

@@ -3,7 +3,9 @@
 # terminal (jq reads every line), with the request id, identity, caller's
 # serial, status and duration on each request's completion line, and the
 # same request id in the X-Request-Id header; key=value text when stderr
-# is a terminal; WARDEN_LOG_FORMAT overrides either way.
+# is a terminal; WARDEN_LOG_FORMAT overrides either way. The public
+# listener's answered requests are debug lines; WARDEN_LOG_LEVEL picks the
+# lowest level written.
 source "$(dirname "$0")/lib.sh"
 unset WARDEN_LOG_FORMAT # lib.sh asks for text; this test wants the default
 wd_setup
@@ -23,6 +25,8 @@ rid=$(tr -d '\r' <issue.h | sed -n 's/^X-Request-Id: //ip')
 expect_match '^[0-9a-f]{8}-[0-9]+$' "$rid" "the answer carries X-Request-Id"
 code=$(curl -sS -o /dev/null -w '%{http_code}' "http://$WD_PUB/no-such-path")
 expect_eq 404 "$code" "a public request is answered too"
+code=$(curl -sS -o /dev/null -w '%{http_code}' "http://$WD_PUB/crl")
+expect_eq 200 "$code" "the CRL is served"
 wd_stop
 expect_eq 0 "$WD_STOP_STATUS" "serve exits 0 on SIGTERM"
 
@@ -46,6 +50,21 @@ expect_eq "$serial" "$(jq -r --arg r "$rid" 'select(.event == "issued" and .requ
 expect_eq "- - 404" "$(jq -r 'select(.event == "request" and .path == "/no-such-path") | [.identity, .serial, .status] | join(" ")' "$WD_LOG")" \
     "a public request has no identity nor serial"
 expect_eq 1 "$(jq -r 'select(.event == "stopped") | 1' "$WD_LOG" | wc -l)" "the stop is logged as JSON too"
+expect_eq 0 "$(jq -r 'select(.event == "request" and .path == "/crl") | 1' "$WD_LOG" | wc -l)" \
+    "what the public listener answers is not logged at the default level"
+
+# WARDEN_LOG_LEVEL: debug adds those lines, warn drops every info line
+WARDEN_LOG_LEVEL=debug wd_start "$D" || exit 1
+curl -fsS -o /dev/null "http://$WD_PUB/crl"
+wd_stop
+expect_eq "debug 200" "$(jq -r 'select(.event == "request" and .path == "/crl") | [.level, .status] | join(" ")' "$WD_LOG")" \
+    "WARDEN_LOG_LEVEL=debug logs each answered public request at debug"
+WARDEN_LOG_LEVEL=warn wd_start "$D" || exit 1
+out=$(wd_api "$D" admin "https://$WD_API/api/v1/ca")
+expect_eq 200 "$(status_of "$out")" "the API answers with the level at warn"
+wd_stop
+expect_eq 0 "$(jq -r 'select(.level == "info" or .level == "debug") | 1' "$WD_LOG" | wc -l)" \
+    "WARDEN_LOG_LEVEL=warn writes no info or debug line"
 
 # a terminal gets text; the variable overrides the choice both ways
 printf '{' >broken.conf

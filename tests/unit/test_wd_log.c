@@ -5,6 +5,7 @@
 #include "support.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../../server/base/log.h"
@@ -115,6 +116,23 @@ test_log_json_line_truncates_to_a_complete_object(void **state)
                              "\"truncated\":\"true\"}");
 }
 
+/* WARDEN_LOG_LEVEL is read at the first question; log_set_level wins. */
+static void
+test_log_enabled_follows_the_environment_then_log_set_level(void **state)
+{
+    (void)state;
+    setenv("WARDEN_LOG_LEVEL", "warn", 1);
+    assert_false(log_enabled(LOG_DEBUG));
+    assert_false(log_enabled(LOG_INFO));
+    assert_true(log_enabled(LOG_WARN));
+    assert_true(log_enabled(LOG_ERR));
+    log_set_level(LOG_DEBUG);
+    assert_true(log_enabled(LOG_DEBUG));
+    log_set_level(LOG_INFO);
+    assert_false(log_enabled(LOG_DEBUG));
+    assert_true(log_enabled(LOG_INFO));
+}
+
 int
 main(void)
 {
@@ -125,6 +143,8 @@ main(void)
         cmocka_unit_test(test_log_json_line_never_emits_invalid_utf8),
         cmocka_unit_test(test_log_json_line_keeps_what_is_not_a_pair),
         cmocka_unit_test(test_log_json_line_truncates_to_a_complete_object),
+        cmocka_unit_test(
+            test_log_enabled_follows_the_environment_then_log_set_level),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
