@@ -466,6 +466,49 @@ civil_from_days(int64_t days, long *year, unsigned *month, unsigned *day)
     *year = (long)(yoe + era * 400) + (*month <= 2);
 }
 
+/* The calendar date and the seconds into that day of s, seconds from
+ * 1970 (negative before it). */
+struct civil_time {
+    long year;
+    unsigned month;
+    unsigned day;
+    unsigned sod;
+};
+
+static struct civil_time
+civil_from_seconds(int64_t s)
+{
+    struct civil_time c;
+    int64_t days = s / 86400;
+    int64_t sod = s % 86400;
+
+    if (sod < 0) {
+        sod += 86400;
+        days--;
+    }
+    civil_from_days(days, &c.year, &c.month, &c.day);
+    c.sod = (unsigned)sod;
+    return c;
+}
+
+/* c as YYMMDDHHMMSSZ (year_digits 2) or YYYYMMDDHHMMSSZ (4) into p, at
+ * least TIME_MAX bytes; returns the length. */
+static size_t
+put_civil(char *p, const struct civil_time *c, int year_digits)
+{
+    size_t n = (size_t)year_digits;
+
+    put_digits(p, (unsigned)(year_digits == 2 ? c->year % 100 : c->year),
+               year_digits);
+    put_digits(p + n, c->month, 2);
+    put_digits(p + n + 2, c->day, 2);
+    put_digits(p + n + 4, c->sod / 3600, 2);
+    put_digits(p + n + 6, c->sod / 60 % 60, 2);
+    put_digits(p + n + 8, c->sod % 60, 2);
+    p[n + 10] = 'Z';
+    return n + 11;
+}
+
 /*
  * The DER of the Time that pki_der_time writes for t, into out: the same
  * octets, from arithmetic instead of gmtime_r, whose time-zone lock and
@@ -477,12 +520,8 @@ enum wd_err
 pki_der_time_encode(time_t t, uint8_t out[PKI_DER_TIME_MAX], size_t *len)
 {
     int64_t s = (int64_t)t;
-    int64_t days;
-    int64_t sod; /* seconds into the day */
-    long year;
-    unsigned month;
-    unsigned day;
-    char *p = (char *)out + 2;
+    struct civil_time c;
+    bool utc;
     size_t n;
 
     if (s < YEAR_0_S || s >= YEAR_10000_S) {
@@ -490,30 +529,12 @@ pki_der_time_encode(time_t t, uint8_t out[PKI_DER_TIME_MAX], size_t *len)
                 "9999, RFC 5280 4.1.2.5\"");
         return WD_E_INTERNAL;
     }
-    days = s / 86400;
-    sod = s % 86400;
-    if (sod < 0) {
-        sod += 86400;
-        days--;
-    }
-    civil_from_days(days, &year, &month, &day);
-    if (year >= UTC_TIME_FIRST_YEAR && year <= UTC_TIME_LAST_YEAR) {
-        out[0] = PKI_DER_UTC_TIME;
-        put_digits(p, (unsigned)(year % 100), 2);
-        n = 2;
-    } else {
-        out[0] = PKI_DER_GENERALIZED_TIME;
-        put_digits(p, (unsigned)year, 4);
-        n = 4;
-    }
-    put_digits(p + n, month, 2);
-    put_digits(p + n + 2, day, 2);
-    put_digits(p + n + 4, (unsigned)(sod / 3600), 2);
-    put_digits(p + n + 6, (unsigned)(sod / 60 % 60), 2);
-    put_digits(p + n + 8, (unsigned)(sod % 60), 2);
-    p[n + 10] = 'Z';
-    out[1] = (uint8_t)(n + 11);
-    *len = 2 + n + 11;
+    c = civil_from_seconds(s);
+    utc = c.year >= UTC_TIME_FIRST_YEAR && c.year <= UTC_TIME_LAST_YEAR;
+    out[0] = utc ? PKI_DER_UTC_TIME : PKI_DER_GENERALIZED_TIME;
+    n = put_civil((char *)out + 2, &c, utc ? 2 : 4);
+    out[1] = (uint8_t)n;
+    *len = 2 + n;
     return WD_OK;
 }
 
@@ -574,33 +595,18 @@ enum wd_err
 pki_der_generalized_time(struct pki_der *d, time_t t)
 {
     int64_t s = (int64_t)t;
-    int64_t days;
-    int64_t sod; /* seconds into the day */
-    long year;
-    unsigned month;
-    unsigned day;
+    struct civil_time c;
     char text[TIME_MAX];
+    size_t n;
 
     if (s < YEAR_1000_S || s >= YEAR_10000_S) {
         log_err("event=der_time err=\"no four-digit year, RFC 5280 "
                 "4.1.2.5.2\"");
         return WD_E_INTERNAL;
     }
-    days = s / 86400;
-    sod = s % 86400;
-    if (sod < 0) {
-        sod += 86400;
-        days--;
-    }
-    civil_from_days(days, &year, &month, &day);
-    put_digits(text, (unsigned)year, 4);
-    put_digits(text + 4, month, 2);
-    put_digits(text + 6, day, 2);
-    put_digits(text + 8, (unsigned)(sod / 3600), 2);
-    put_digits(text + 10, (unsigned)(sod / 60 % 60), 2);
-    put_digits(text + 12, (unsigned)(sod % 60), 2);
-    text[14] = 'Z';
-    pki_der_prim(d, PKI_DER_GENERALIZED_TIME, text, sizeof(text));
+    c = civil_from_seconds(s);
+    n = put_civil(text, &c, 4);
+    pki_der_prim(d, PKI_DER_GENERALIZED_TIME, text, n);
     return WD_OK;
 }
 

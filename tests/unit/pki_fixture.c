@@ -123,6 +123,23 @@ pki_fixture_leaf_issue(const struct pki_ca *ca, const char *serial, time_t now)
     return cert;
 }
 
+/* tests/data/<name> parsed; unlike the setup helpers, this one asserts:
+ * a request the test expects to be accepted failing is the test's
+ * failure. */
+struct pki_csr *
+pki_fixture_csr(const char *name)
+{
+    struct pki_csr *csr = NULL;
+    size_t len = 0;
+    uint8_t *buf = test_read_file(name, &len);
+
+    assert_non_null(buf);
+    assert_wd_err(pki_csr_parse(buf, len, &csr), WD_OK);
+    assert_non_null(csr);
+    free(buf);
+    return csr;
+}
+
 /*
  * Read len bytes of data as one certificate in fmt (PEM or DER) with
  * GnuTLS alone, as a relying party would. The caller owns the result

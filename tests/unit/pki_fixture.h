@@ -40,6 +40,10 @@ void pki_fixture_ca_free(struct pki_ca_new *made, struct pki_ca *ca);
 struct pki_cert *pki_fixture_leaf_issue(const struct pki_ca *ca,
                                         const char *serial, time_t now);
 
+/* tests/data/<name> as pki_csr_parse reads it, for a test body: the test
+ * fails unless it is accepted. The caller frees it (pki_csr_free). */
+struct pki_csr *pki_fixture_csr(const char *name);
+
 /* A certificate in fmt as GnuTLS reads it; NULL if it does not. */
 gnutls_x509_crt_t pki_fixture_crt_import(const uint8_t *data, size_t len,
                                          gnutls_x509_crt_fmt_t fmt);

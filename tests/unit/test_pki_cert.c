@@ -62,25 +62,12 @@ teardown(void **state)
     return 0;
 }
 
-static struct pki_csr *
-read_csr(const char *name)
-{
-    struct pki_csr *csr = NULL;
-    size_t len = 0;
-    uint8_t *buf = test_read_file(name, &len);
-
-    assert_non_null(buf);
-    assert_wd_err(pki_csr_parse(buf, len, &csr), WD_OK);
-    free(buf);
-    return csr;
-}
-
 /* Issues for tests/data/<name>; the caller frees the result. */
 static struct pki_cert *
 issue(const struct fixtures *f, const char *name, enum pki_profile profile,
       uint64_t validity_s, const char *serial)
 {
-    struct pki_csr *csr = read_csr(name);
+    struct pki_csr *csr = pki_fixture_csr(name);
     struct pki_cert *cert = NULL;
     char fresh[WD_MAX_SERIAL_HEX + 1];
     struct pki_issue req;
@@ -639,7 +626,7 @@ static enum wd_err
 issue_with(const struct fixtures *f, const char *serial,
            enum pki_profile profile, uint64_t validity_s, time_t now)
 {
-    struct pki_csr *csr = read_csr("csr-ecdsa-p256.pem");
+    struct pki_csr *csr = pki_fixture_csr("csr-ecdsa-p256.pem");
     struct pki_cert *cert = NULL;
     struct pki_issue req;
     enum wd_err rc;

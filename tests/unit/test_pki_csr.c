@@ -15,6 +15,7 @@
 #include <gnutls/x509.h>
 
 #include "../../server/pki/pki.h"
+#include "pki_fixture.h"
 
 struct fixtures {
     gnutls_x509_privkey_t key; /* signs the requests built here */
@@ -45,21 +46,6 @@ teardown(void **state)
     return 0;
 }
 
-/* Parses tests/data/<name>, which must succeed; the caller frees. */
-static struct pki_csr *
-parse_ok(const char *name)
-{
-    struct pki_csr *csr = NULL;
-    size_t len = 0;
-    uint8_t *buf = test_read_file(name, &len);
-
-    assert_non_null(buf);
-    assert_wd_err(pki_csr_parse(buf, len, &csr), WD_OK);
-    assert_non_null(csr);
-    free(buf);
-    return csr;
-}
-
 /* Parses tests/data/<name>, which must fail with want and leave out. */
 static void
 parse_fails(const char *name, enum wd_err want)
@@ -87,7 +73,7 @@ assert_san(const struct pki_csr *csr, size_t i, enum pki_san_type type,
 static void
 check_simple(const char *name, const char *key_type, const char *host)
 {
-    struct pki_csr *csr = parse_ok(name);
+    struct pki_csr *csr = pki_fixture_csr(name);
     char subject[300];
 
     snprintf(subject, sizeof(subject), "CN=%s", host);
@@ -173,7 +159,7 @@ test_pki_csr_parse_accepts_whitespace_around_the_pem_block(void **state)
 static void
 test_pki_csr_parse_reads_mixed_sans_in_canonical_form(void **state)
 {
-    struct pki_csr *csr = parse_ok("csr-sans-mixed.pem");
+    struct pki_csr *csr = pki_fixture_csr("csr-sans-mixed.pem");
 
     (void)state;
     assert_int_equal(csr->n_sans, 6);
@@ -189,7 +175,7 @@ test_pki_csr_parse_reads_mixed_sans_in_canonical_form(void **state)
 static void
 test_pki_csr_parse_turns_a_cn_only_host_into_a_dns_san(void **state)
 {
-    struct pki_csr *csr = parse_ok("csr-cn-only-host.pem");
+    struct pki_csr *csr = pki_fixture_csr("csr-cn-only-host.pem");
 
     (void)state;
     assert_string_equal(csr->cn, "host.example.com");
@@ -201,7 +187,7 @@ test_pki_csr_parse_turns_a_cn_only_host_into_a_dns_san(void **state)
 static void
 test_pki_csr_parse_turns_a_cn_only_ip_into_an_ip_san(void **state)
 {
-    struct pki_csr *csr = parse_ok("csr-cn-only-ip.pem");
+    struct pki_csr *csr = pki_fixture_csr("csr-cn-only-ip.pem");
 
     (void)state;
     assert_int_equal(csr->n_sans, 1);
@@ -212,7 +198,7 @@ test_pki_csr_parse_turns_a_cn_only_ip_into_an_ip_san(void **state)
 static void
 test_pki_csr_parse_keeps_a_cn_that_is_no_host_name_without_san(void **state)
 {
-    struct pki_csr *csr = parse_ok("csr-cn-only-not-host.pem");
+    struct pki_csr *csr = pki_fixture_csr("csr-cn-only-not-host.pem");
 
     (void)state;
     assert_string_equal(csr->subject, "O=Example,CN=Alice Smith");
@@ -225,7 +211,7 @@ test_pki_csr_parse_keeps_a_cn_that_is_no_host_name_without_san(void **state)
 static void
 test_pki_csr_parse_accepts_an_empty_subject_with_a_san(void **state)
 {
-    struct pki_csr *csr = parse_ok("csr-empty-subject-san.pem");
+    struct pki_csr *csr = pki_fixture_csr("csr-empty-subject-san.pem");
 
     (void)state;
     assert_string_equal(csr->subject, "");
@@ -238,7 +224,7 @@ test_pki_csr_parse_accepts_an_empty_subject_with_a_san(void **state)
 static void
 test_pki_csr_parse_reads_a_request_for_ca_true_like_any_other(void **state)
 {
-    struct pki_csr *csr = parse_ok("csr-asks-ca-true.pem");
+    struct pki_csr *csr = pki_fixture_csr("csr-asks-ca-true.pem");
 
     (void)state; /* what issuance makes of it: test_pki_cert.c */
     assert_int_equal(csr->n_sans, 1);

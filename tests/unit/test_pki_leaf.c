@@ -71,19 +71,6 @@ teardown(void **state)
     return 0;
 }
 
-static struct pki_csr *
-read_csr(const char *name)
-{
-    struct pki_csr *csr = NULL;
-    size_t len = 0;
-    uint8_t *buf = test_read_file(name, &len);
-
-    assert_non_null(buf);
-    assert_wd_err(pki_csr_parse(buf, len, &csr), WD_OK);
-    free(buf);
-    return csr;
-}
-
 /* The checked names as GnuTLS encodes a subjectAltName value. */
 static void
 gnutls_sans(const struct pki_csr *csr, gnutls_datum_t *out)
@@ -285,7 +272,7 @@ static struct pki_cert *
 issue_and_compare(const struct fixtures *f, const char *name,
                   enum pki_profile profile, const char *serial)
 {
-    struct pki_csr *csr = read_csr(name);
+    struct pki_csr *csr = pki_fixture_csr(name);
     struct pki_cert *cert = NULL;
     struct pki_issue req = {
         .csr = csr,
