@@ -26,7 +26,6 @@
  * year before 1950 has no UTCTime form at all. */
 #define UTC_TIME_FIRST_YEAR 1950
 #define UTC_TIME_LAST_YEAR 2049
-#define GENERALIZED_TIME_LAST_YEAR 9999
 
 /* "YYYYMMDDHHMMSSZ" */
 #define TIME_MAX 15
@@ -547,37 +546,13 @@ pki_der_time_encode(time_t t, uint8_t out[PKI_DER_TIME_MAX], size_t *len)
 enum wd_err
 pki_der_time(struct pki_der *d, time_t t)
 {
-    char s[TIME_MAX];
-    struct tm tm;
-    long year;
-    size_t n = 0;
+    uint8_t der[PKI_DER_TIME_MAX];
+    size_t len = 0;
 
-    if (gmtime_r(&t, &tm) == NULL) {
-        log_err("event=der_time err=\"time out of range\"");
+    if (pki_der_time_encode(t, der, &len) != WD_OK) {
         return WD_E_INTERNAL;
     }
-    year = (long)tm.tm_year + 1900;
-    if (year < 0 || year > GENERALIZED_TIME_LAST_YEAR) {
-        log_err("event=der_time err=\"year %ld has no Time form, RFC 5280 "
-                "4.1.2.5\"",
-                year);
-        return WD_E_INTERNAL;
-    }
-    if (year >= UTC_TIME_FIRST_YEAR && year <= UTC_TIME_LAST_YEAR) {
-        put_digits(s, (unsigned)(year % 100), 2);
-        n = 2;
-    } else {
-        put_digits(s, (unsigned)year, 4);
-        n = 4;
-    }
-    put_digits(s + n, (unsigned)tm.tm_mon + 1, 2);
-    put_digits(s + n + 2, (unsigned)tm.tm_mday, 2);
-    put_digits(s + n + 4, (unsigned)tm.tm_hour, 2);
-    put_digits(s + n + 6, (unsigned)tm.tm_min, 2);
-    put_digits(s + n + 8, (unsigned)tm.tm_sec, 2);
-    s[n + 10] = 'Z';
-    pki_der_prim(d, n == 2 ? PKI_DER_UTC_TIME : PKI_DER_GENERALIZED_TIME, s,
-                 n + 11);
+    pki_der_raw(d, der, len);
     return WD_OK;
 }
 

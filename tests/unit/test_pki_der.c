@@ -527,22 +527,40 @@ test_pki_der_time_refuses_years_outside_0_to_9999(void **state)
     pki_der_clear(&d);
 }
 
-/* pki_der_time_encode(t) gives the bytes pki_der_time(t) writes. */
+/* pki_der_time_encode(t), and pki_der_time(t) through it, give the Time
+ * gmtime_r makes of t: UTCTime for 1950 through 2049. */
 static void
 assert_time_encode_matches(time_t t)
 {
     struct pki_der d = { NULL, 0, 0, 0 };
     uint8_t out[PKI_DER_TIME_MAX];
+    uint8_t want[PKI_DER_TIME_MAX + 1];
     size_t len = 0;
+    struct tm tm;
+    long year;
+    bool utc;
+    int n;
 
-    assert_wd_err(pki_der_time(&d, t), WD_OK);
+    assert_non_null(gmtime_r(&t, &tm));
+    year = (long)tm.tm_year + 1900;
+    utc = year >= 1950 && year <= 2049;
+    n = snprintf((char *)want + 2, sizeof(want) - 2,
+                 utc ? "%02ld%02d%02d%02d%02d%02dZ"
+                     : "%04ld%02d%02d%02d%02d%02dZ",
+                 utc ? year % 100 : year, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                 tm.tm_min, tm.tm_sec);
+    want[0] = utc ? PKI_DER_UTC_TIME : PKI_DER_GENERALIZED_TIME;
+    want[1] = (uint8_t)n;
     assert_wd_err(pki_der_time_encode(t, out, &len), WD_OK);
-    assert_der(&d, out, len);
+    assert_int_equal(len, (size_t)n + 2);
+    assert_memory_equal(out, want, len);
+    assert_wd_err(pki_der_time(&d, t), WD_OK);
+    assert_der(&d, want, len);
     pki_der_clear(&d);
 }
 
 static void
-test_pki_der_time_encode_writes_what_pki_der_time_writes(void **state)
+test_pki_der_time_encode_writes_what_gmtime_makes(void **state)
 {
     /* year 0, the UTCTime switch both ways, leap days of 1900 (none),
      * 2000 and 2100 (none), 1970 and the last second of 9999 */
@@ -774,8 +792,7 @@ main(void)
         cmocka_unit_test(
             test_pki_der_time_is_generalized_time_from_2050_and_before_1950),
         cmocka_unit_test(test_pki_der_time_refuses_years_outside_0_to_9999),
-        cmocka_unit_test(
-            test_pki_der_time_encode_writes_what_pki_der_time_writes),
+        cmocka_unit_test(test_pki_der_time_encode_writes_what_gmtime_makes),
         cmocka_unit_test(
             test_pki_der_time_encode_refuses_years_outside_0_to_9999),
         cmocka_unit_test(
