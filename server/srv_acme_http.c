@@ -216,24 +216,22 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
     struct srv_acme_http *h = cls;
     struct request *r = *con_cls;
-    struct timespec end;
-    char path[LOG_QUOTE_BUF];
-    long us;
 
     (void)conn;
     if (r == NULL) {
         return;
     }
-    clock_gettime(CLOCK_MONOTONIC, &end);
-    us = (end.tv_sec - r->start.tv_sec) * 1000000L +
-         (end.tv_nsec - r->start.tv_nsec) / 1000L;
-    log_set_request_id(r->id);
-    log_info("event=request listener=acme identity=- serial=- method=%s "
-             "path=%s status=%d error=%s duration_ms=%.3f%s",
-             r->method, log_quote(r->path, strlen(r->path), path), r->status,
-             r->error_code != NULL ? r->error_code : "-", (double)us / 1000.0,
-             toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
-    log_set_request_id(NULL);
+    srv_mhd_request_done(
+        LOG_INFO, &(struct srv_mhd_done){
+                      .listener = "acme",
+                      .request_id = r->id,
+                      .method = r->method,
+                      .path = r->path,
+                      .status = r->status,
+                      .error_code = r->error_code,
+                      .start = r->start,
+                      .aborted = toe != MHD_REQUEST_TERMINATED_COMPLETED_OK,
+                  });
     if (r->conn != NULL) {
         r->conn->idle = true; /* kept alive or about to close */
         atomic_fetch_sub(&h->busy, 1);

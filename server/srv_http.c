@@ -418,41 +418,32 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
     struct listener *l = cls;
     struct request *r = *con_cls;
-    struct timespec end;
-    char path[LOG_QUOTE_BUF];
-    char who[LOG_QUOTE_BUF];
-    enum log_level level;
-    long us;
+    uint64_t us;
 
     (void)conn;
     if (r == NULL) {
         return;
     }
-    clock_gettime(CLOCK_MONOTONIC, &end);
-    us = (end.tv_sec - r->start.tv_sec) * 1000000L +
-         (end.tv_nsec - r->start.tv_nsec) / 1000L;
     /* the public listener answers OCSP and CRLs tens of thousands of
      * times a second: a line for each was a sixth of its work, so what
      * it answers is at debug and only what it refuses at info; /metrics
      * counts them all */
-    level = l->is_api || r->status >= 400 ? LOG_INFO : LOG_DEBUG;
-    if (log_enabled(level)) {
-        log_set_request_id(r->id);
-        /* serial: the caller's own certificate (its identity) */
-        log_msg(level,
-                "event=request identity=%s serial=%s method=%s path=%s "
-                "status=%d error=%s duration_ms=%.3f%s",
-                r->have_who ? log_quote(r->who.name, strlen(r->who.name), who)
-                            : "-",
-                r->have_who ? r->who.cert.serial : "-", r->method,
-                log_quote(r->path, strlen(r->path), path), r->status,
-                r->error_code != NULL ? r->error_code : "-",
-                (double)us / 1000.0,
-                toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
-        log_set_request_id(NULL);
-    }
+    us = srv_mhd_request_done(
+        l->is_api || r->status >= 400 ? LOG_INFO : LOG_DEBUG,
+        &(struct srv_mhd_done){
+            .request_id = r->id,
+            /* the caller's own certificate: its identity */
+            .identity = r->have_who ? r->who.name : NULL,
+            .serial = r->have_who ? r->who.cert.serial : NULL,
+            .method = r->method,
+            .path = r->path,
+            .status = r->status,
+            .error_code = r->error_code,
+            .start = r->start,
+            .aborted = toe != MHD_REQUEST_TERMINATED_COMPLETED_OK,
+        });
     api_metrics_request(l->http->api, l->is_api, r->method, r->path, r->status,
-                        us > 0 ? (uint64_t)us : 0);
+                        us);
     if (r->conn != NULL) {
         /* kept alive or about to close: no longer busy either way */
         r->conn->idle = true;

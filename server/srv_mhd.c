@@ -6,6 +6,7 @@
 #include "srv_mhd.h"
 
 #include <stdio.h>
+#include <time.h>
 #include <string.h>
 
 #include "base/log.h"
@@ -135,4 +136,38 @@ srv_mhd_send(struct MHD_Connection *conn, const char *request_id, bool closing,
     MHD_destroy_response(mr);
     api_resp_clear(resp);
     return ret;
+}
+
+uint64_t
+srv_mhd_request_done(enum log_level level, const struct srv_mhd_done *d)
+{
+    struct timespec end;
+    char path[LOG_QUOTE_BUF];
+    char who[LOG_QUOTE_BUF];
+    char listener[64] = "";
+    long us;
+
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    us = (end.tv_sec - d->start.tv_sec) * 1000000L +
+         (end.tv_nsec - d->start.tv_nsec) / 1000L;
+    if (!log_enabled(level)) {
+        return us > 0 ? (uint64_t)us : 0;
+    }
+    if (d->listener != NULL) {
+        snprintf(listener, sizeof(listener), "listener=%s ", d->listener);
+    }
+    log_set_request_id(d->request_id);
+    log_msg(level,
+            "event=request %sidentity=%s serial=%s method=%s path=%s "
+            "status=%d error=%s duration_ms=%.3f%s",
+            listener,
+            d->identity != NULL
+                ? log_quote(d->identity, strlen(d->identity), who)
+                : "-",
+            d->serial != NULL ? d->serial : "-", d->method,
+            log_quote(d->path, strlen(d->path), path), d->status,
+            d->error_code != NULL ? d->error_code : "-", (double)us / 1000.0,
+            d->aborted ? " aborted=1" : "");
+    log_set_request_id(NULL);
+    return us > 0 ? (uint64_t)us : 0;
 }

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/log.h"
 #include "srv.h"
 
 /* A request's query parameters, percent-decoded, for struct api_req. */
@@ -48,5 +49,27 @@ bool srv_mhd_body_append(uint8_t **buf, size_t *len, size_t *cap, size_t limit,
 enum MHD_Result srv_mhd_send(struct MHD_Connection *conn,
                              const char *request_id, bool closing,
                              struct api_resp *resp);
+
+/* What ends one request, for its completion line. */
+struct srv_mhd_done {
+    const char *listener; /* named in the line, or NULL */
+    const char *request_id;
+    const char *identity; /* the caller's name, or NULL */
+    const char *serial;   /* the caller's certificate, or NULL */
+    const char *method;
+    const char *path;
+    int status;
+    const char *error_code; /* or NULL */
+    struct timespec start;  /* CLOCK_MONOTONIC, when the request began */
+    bool aborted;
+};
+
+/*
+ * The line every request ends with (README "Logs"), at level, and the
+ * request's duration in microseconds, for the metrics, whether the line
+ * is written or not.
+ */
+uint64_t srv_mhd_request_done(enum log_level level,
+                              const struct srv_mhd_done *d);
 
 #endif
