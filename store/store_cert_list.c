@@ -44,8 +44,24 @@ static const char *const filter_sql[FILTER__COUNT] = {
                         " AND s.not_after <= :soon",
 };
 
-/* How a listing searches; :q is bound to a term made by search_term. */
-enum search { SEARCH_NONE, SEARCH_FTS, SEARCH_LIKE, SEARCH__COUNT };
+/* How a listing searches; :q is bound to a term made by search_term, :ids
+ * to the JSON array fts_probe made. */
+enum search { SEARCH_NONE, SEARCH_FTS, SEARCH_LIKE, SEARCH_IDS, SEARCH__COUNT };
+
+/*
+ * FTS5 walks a phrase's doclists forwards about three times faster than
+ * backwards (one match among a million rows: 1.3 ms against 5 ms). So a
+ * trigram search first asks the index for up to FTS_PROBE matches oldest
+ * first, whatever the page's status and order; fewer than that are all of
+ * them, and the page is picked among those ids (SEARCH_IDS). A term
+ * matching more rows pages backwards through the index (SEARCH_FTS),
+ * where a dense match fills a page early.
+ */
+#define FTS_PROBE 256
+
+static const char sql_fts_probe[] =
+    "SELECT rowid FROM certificates_fts WHERE certificates_fts MATCH :q"
+    " AND rowid < :cursor ORDER BY rowid LIMIT :probe";
 
 #define SORT__COUNT 2 /* enum store_sort */
 
@@ -69,6 +85,9 @@ static const char *const search_sql[SORT__COUNT][SEARCH__COUNT] = {
                         " AND (s.cn LIKE :q ESCAPE '\\'"
                         " OR s.sans LIKE :q ESCAPE '\\'"
                         " OR s.serial LIKE :q ESCAPE '\\')",
+        [SEARCH_IDS] = "SELECT s.id FROM certificates s"
+                       " WHERE s.id IN (SELECT value FROM json_each(:ids))"
+                       " AND s.id < :cursor",
     },
     [STORE_SORT_EXPIRES] = {
         [SEARCH_NONE] = "SELECT s.id FROM certificates s"
@@ -85,6 +104,9 @@ static const char *const search_sql[SORT__COUNT][SEARCH__COUNT] = {
                         " AND (s.cn LIKE :q ESCAPE '\\'"
                         " OR s.sans LIKE :q ESCAPE '\\'"
                         " OR s.serial LIKE :q ESCAPE '\\')",
+        [SEARCH_IDS] = "SELECT s.id FROM certificates s"
+                       " WHERE s.id IN (SELECT value FROM json_each(:ids))"
+                       " AND (s.not_after, s.id) > (:cna, :cursor)",
     },
 };
 
@@ -93,11 +115,13 @@ static const char *const order_sql[SORT__COUNT][SEARCH__COUNT] = {
         [SEARCH_NONE] = " ORDER BY s.id DESC",
         [SEARCH_FTS] = " ORDER BY f.rowid DESC",
         [SEARCH_LIKE] = " ORDER BY s.id DESC",
+        [SEARCH_IDS] = " ORDER BY s.id DESC",
     },
     [STORE_SORT_EXPIRES] = {
         [SEARCH_NONE] = " ORDER BY s.not_after, s.id",
         [SEARCH_FTS] = " ORDER BY s.not_after, s.id",
         [SEARCH_LIKE] = " ORDER BY s.not_after, s.id",
+        [SEARCH_IDS] = " ORDER BY s.not_after, s.id",
     },
 };
 
@@ -289,6 +313,15 @@ bind_int(sqlite3_stmt *s, const char *name, int64_t v)
     return i == 0 ? SQLITE_OK : sqlite3_bind_int64(s, i, v);
 }
 
+/* The same for text, which s does not copy. */
+static int
+bind_text(sqlite3_stmt *s, const char *name, const char *v)
+{
+    int i = sqlite3_bind_parameter_index(s, name);
+
+    return i == 0 ? SQLITE_OK : sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+}
+
 /*
  * Where an expiry-ordered page starts: after the cursor row, and never
  * before the first not_after the filters allow (not_after > floor is
@@ -315,9 +348,67 @@ expires_start(const struct store_query *q, enum filter f, int64_t *key,
     }
 }
 
+/*
+ * Every id below cursor that the FTS5 term matches, oldest first, as a
+ * JSON array for json_each, when there are fewer than FTS_PROBE of them;
+ * else *ids stays NULL. Caller frees *ids.
+ */
+static enum wd_err
+fts_probe(struct store_conn *conn, const char *term, int64_t cursor, char **ids)
+{
+    /* an int64 in decimal with its sign and comma is at most 21 bytes */
+    size_t cap = FTS_PROBE * 21 + 3;
+    char *buf = NULL;
+    sqlite3_stmt *s = NULL;
+    enum wd_err err;
+    size_t used = 0;
+    int n = 0;
+    int rc;
+
+    *ids = NULL;
+    err = store_stmt_get(conn, STORE_STMT_CERT_FTS_PROBE, sql_fts_probe, &s);
+    if (err != WD_OK) {
+        return err;
+    }
+    rc = sqlite3_bind_text(s, sqlite3_bind_parameter_index(s, ":q"), term, -1,
+                           SQLITE_STATIC);
+    if (rc == SQLITE_OK) {
+        rc = bind_int(s, ":cursor", cursor);
+    }
+    if (rc == SQLITE_OK) {
+        rc = bind_int(s, ":probe", FTS_PROBE);
+    }
+    if (rc != SQLITE_OK) {
+        err = store_sql_err(conn->db, rc, "cert_fts_probe");
+        goto out;
+    }
+    buf = xmalloc(cap);
+    buf[used++] = '[';
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        used += (size_t)snprintf(buf + used, cap - used, "%s%lld",
+                                 n++ > 0 ? "," : "",
+                                 (long long)sqlite3_column_int64(s, 0));
+    }
+    if (rc != SQLITE_DONE) {
+        err = store_sql_err(conn->db, rc, "cert_fts_probe");
+        goto out;
+    }
+    if (n < FTS_PROBE) {
+        buf[used++] = ']';
+        buf[used] = '\0';
+        *ids = buf;
+        buf = NULL;
+    }
+out:
+    free(buf);
+    store_stmt_done(s);
+    return err;
+}
+
+/* text is the term for :q or the id array for :ids, whichever s has. */
 static int
 list_bind(sqlite3_stmt *s, const struct store_query *q, enum filter f,
-          const char *term)
+          const char *text)
 {
     int64_t soon = q->now > INT64_MAX - q->expiring_within
                        ? INT64_MAX
@@ -351,9 +442,11 @@ list_bind(sqlite3_stmt *s, const struct store_query *q, enum filter f,
         /* one more than asked: its presence says a next page exists */
         rc = bind_int(s, ":limit", (int64_t)q->limit + 1);
     }
-    if (rc == SQLITE_OK && term != NULL) {
-        rc = sqlite3_bind_text(s, sqlite3_bind_parameter_index(s, ":q"), term,
-                               -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK && text != NULL) {
+        rc = bind_text(s, ":q", text);
+    }
+    if (rc == SQLITE_OK && text != NULL) {
+        rc = bind_text(s, ":ids", text);
     }
     return rc;
 }
@@ -379,6 +472,7 @@ store_cert_list(struct store *st, const struct store_query *q,
     sqlite3_stmt *s = NULL;
     void *items = NULL;
     char *term = NULL;
+    char *ids = NULL;
     enum search how;
     enum filter f;
     enum wd_err err;
@@ -401,12 +495,24 @@ store_cert_list(struct store *st, const struct store_query *q,
     if (err != WD_OK) {
         goto out;
     }
+    if (how == SEARCH_FTS) {
+        /* by expiry, the cursor is not an id bound: every match counts */
+        err = fts_probe(conn, term,
+                        q->sort == STORE_SORT_ISSUED && q->cursor != 0
+                            ? q->cursor
+                            : INT64_MAX,
+                        &ids);
+        if (err != WD_OK) {
+            goto out;
+        }
+        how = ids != NULL ? SEARCH_IDS : SEARCH_FTS;
+    }
     f = filter_pick(q);
     err = list_stmt(conn, q, f, how, &s);
     if (err != WD_OK) {
         goto out;
     }
-    rc = list_bind(s, q, f, term);
+    rc = list_bind(s, q, f, how == SEARCH_IDS ? ids : term);
     if (rc != SQLITE_OK) {
         err = store_sql_err(conn->db, rc, "cert_list");
         goto out;
@@ -418,6 +524,7 @@ store_cert_list(struct store *st, const struct store_query *q,
         out->next_cursor_not_after = out->items[out->n - 1].not_after;
     }
 out:
+    free(ids);
     free(term);
     store_stmt_done(s);
     store_conn_return(st, conn);

@@ -16,9 +16,9 @@
 
 #include "store.h"
 
-/* Listing variants: 5 status filters, 3 ways to search, 2 orders, with
+/* Listing variants: 5 status filters, 4 ways to search, 2 orders, with
  * or without an expiry range (store_cert_list.c). */
-#define STORE_LIST_VARIANTS 60
+#define STORE_LIST_VARIANTS 80
 
 /* Audit listing variants: serial, actor and action each filtered or not
  * (store_audit.c). */
@@ -93,6 +93,7 @@ enum store_stmt {
     STORE_STMT_ACME_CHALL_PROCESSING,
     STORE_STMT_ACME_CHALL_RETRY,
     STORE_STMT_ACME_CHALL_RESULT,
+    STORE_STMT_CERT_FTS_PROBE,
     STORE_STMT_CERT_LIST, /* first of STORE_LIST_VARIANTS slots */
     /* first of STORE_AUDIT_LIST_VARIANTS slots */
     STORE_STMT_AUDIT_LIST = STORE_STMT_CERT_LIST + STORE_LIST_VARIANTS,

@@ -468,6 +468,91 @@ test_store_cert_list_pages_through_search_results(void **state)
     assert_int_equal(total, 34);
 }
 
+/*
+ * Visits every page of q (paging by its sort's cursor) and checks the
+ * order; returns how many rows matched, each holding "pick-" in its CN and
+ * passing want_revoked (-1: either).
+ */
+static size_t
+visit_search(struct store *st, struct store_query q, int want_revoked)
+{
+    struct store_cert_list l = { 0 };
+    int64_t last_id = q.sort == STORE_SORT_ISSUED ? INT64_MAX : INT64_MIN;
+    int64_t last_na = INT64_MIN;
+    size_t total = 0;
+    size_t i;
+
+    do {
+        assert_wd_err(store_cert_list(st, &q, &l), WD_OK);
+        for (i = 0; i < l.n; i++) {
+            const struct store_cert *c = &l.items[i];
+
+            if (q.sort == STORE_SORT_ISSUED) {
+                assert_true(c->id < last_id);
+            } else {
+                assert_true(c->not_after > last_na ||
+                            (c->not_after == last_na && c->id > last_id));
+                last_na = c->not_after;
+            }
+            last_id = c->id;
+            assert_non_null(strstr(c->cn, "pick-"));
+            if (want_revoked >= 0) {
+                assert_int_equal(c->revoked_at != 0, want_revoked);
+            }
+            total++;
+        }
+        q.cursor = l.next_cursor;
+        q.cursor_not_after = l.next_cursor_not_after;
+        store_cert_list_free(&l);
+    } while (q.cursor != 0);
+    return total;
+}
+
+/* A term matching more rows than the index is first asked for (256) is
+ * paged backwards through it; once the cursor leaves fewer behind, the
+ * page is picked among the probed ids. Either way every match is visited
+ * once, in order, with the filters applied. */
+static void
+test_store_cert_list_search_pages_across_probe_size(void **state)
+{
+    struct store_fixture *f = *state;
+    struct store_query q = query();
+    char serial[8];
+    char cn[32];
+    int n;
+
+    for (n = 0; n < 700; n++) {
+        snprintf(serial, sizeof(serial), "%04x", n);
+        snprintf(cn, sizeof(cn), n % 2 == 0 ? "pick-%d.example" : "x-%d.test",
+                 n);
+        /* expiries out of id order, so the two sorts differ */
+        insert(f->st, serial, cn, "", NOW + DAY + (n * 7919) % 1000);
+    }
+    for (n = 0; n < 700; n += 10) {
+        snprintf(serial, sizeof(serial), "%04x", n);
+        assert_wd_err(store_cert_revoke(f->st, serial, 1, 1, "admin", NULL),
+                      WD_OK);
+    }
+    q.q = "PICK-";
+    q.limit = 7;
+    assert_int_equal(visit_search(f->st, q, -1), 350);
+    q.limit = 1000;
+    assert_int_equal(visit_search(f->st, q, -1), 350);
+    q.limit = 7;
+    q.status = STORE_STATUS_REVOKED;
+    assert_int_equal(visit_search(f->st, q, 1), 70);
+    q.status = STORE_STATUS_VALID;
+    assert_int_equal(visit_search(f->st, q, 0), 280);
+    q.sort = STORE_SORT_EXPIRES;
+    assert_int_equal(visit_search(f->st, q, 0), 280);
+    q.status = STORE_STATUS_ANY;
+    assert_int_equal(visit_search(f->st, q, -1), 350);
+    q.q = "pick-69"; /* 690 to 698, even: 5 rows, all probed */
+    assert_int_equal(visit_search(f->st, q, -1), 5);
+    q.sort = STORE_SORT_ISSUED;
+    assert_int_equal(visit_search(f->st, q, -1), 5);
+}
+
 int
 main(void)
 {
@@ -528,6 +613,9 @@ main(void)
             store_fixture_setup_memory, store_fixture_teardown_memory),
         cmocka_unit_test_setup_teardown(
             test_store_cert_list_pages_through_search_results,
+            store_fixture_setup_memory, store_fixture_teardown_memory),
+        cmocka_unit_test_setup_teardown(
+            test_store_cert_list_search_pages_across_probe_size,
             store_fixture_setup_memory, store_fixture_teardown_memory),
     };
 
