@@ -31,39 +31,23 @@ struct store_group_job {
     struct store_group_job *next;
 };
 
-static enum wd_err
-run(struct store_conn *conn, enum store_stmt slot, const char *sql)
-{
-    sqlite3_stmt *s = NULL;
-    enum wd_err err;
-    int rc;
-
-    err = store_stmt_get(conn, slot, sql, &s);
-    if (err != WD_OK) {
-        return err;
-    }
-    rc = sqlite3_step(s);
-    if (rc != SQLITE_DONE) {
-        err = store_sql_err(conn->db, rc, "group");
-    }
-    store_stmt_done(s);
-    return err;
-}
-
 /* One job in its savepoint: kept if fn succeeds, undone if it fails. */
 static void
 job_run(struct store_conn *conn, struct store_group_job *job)
 {
-    job->err = run(conn, STORE_STMT_SAVEPOINT, "SAVEPOINT job");
+    job->err =
+        store_stmt_run(conn, STORE_STMT_SAVEPOINT, "SAVEPOINT job", "group");
     if (job->err != WD_OK) {
         return;
     }
     job->err = job->fn(conn, job->ctx);
     if (job->err != WD_OK) {
-        run(conn, STORE_STMT_ROLLBACK_TO, "ROLLBACK TO job");
+        store_stmt_run(conn, STORE_STMT_ROLLBACK_TO, "ROLLBACK TO job",
+                       "group");
     }
     /* ends the savepoint either way; failing here fails the batch */
-    if (run(conn, STORE_STMT_RELEASE, "RELEASE job") != WD_OK &&
+    if (store_stmt_run(conn, STORE_STMT_RELEASE, "RELEASE job", "group") !=
+            WD_OK &&
         job->err == WD_OK) {
         job->err = WD_E_INTERNAL;
     }

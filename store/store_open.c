@@ -365,9 +365,10 @@ store_stmt_done(sqlite3_stmt *s)
     sqlite3_clear_bindings(s);
 }
 
-static enum wd_err
-run(struct store_conn *conn, enum store_stmt id, const char *sql,
-    const char *what)
+/* Step a statement without rows in slot id, failing as what. */
+enum wd_err
+store_stmt_run(struct store_conn *conn, enum store_stmt id, const char *sql,
+               const char *what)
 {
     sqlite3_stmt *s = NULL;
     enum wd_err err;
@@ -394,7 +395,7 @@ run(struct store_conn *conn, enum store_stmt id, const char *sql,
 enum wd_err
 store_tx_begin(struct store_conn *conn)
 {
-    return run(conn, STORE_STMT_BEGIN, "BEGIN IMMEDIATE", "begin");
+    return store_stmt_run(conn, STORE_STMT_BEGIN, "BEGIN IMMEDIATE", "begin");
 }
 
 /*
@@ -406,7 +407,7 @@ store_tx_begin(struct store_conn *conn)
 enum wd_err
 store_tx_begin_read(struct store_conn *conn)
 {
-    return run(conn, STORE_STMT_BEGIN_READ, "BEGIN", "begin_read");
+    return store_stmt_run(conn, STORE_STMT_BEGIN_READ, "BEGIN", "begin_read");
 }
 
 /*
@@ -418,7 +419,7 @@ store_tx_commit(struct store_conn *conn)
 {
     enum wd_err err;
 
-    err = run(conn, STORE_STMT_COMMIT, "COMMIT", "commit");
+    err = store_stmt_run(conn, STORE_STMT_COMMIT, "COMMIT", "commit");
     if (err != WD_OK) {
         store_tx_rollback(conn);
     }
@@ -435,7 +436,7 @@ store_tx_rollback(struct store_conn *conn)
     if (sqlite3_get_autocommit(conn->db) != 0) {
         return;
     }
-    run(conn, STORE_STMT_ROLLBACK, "ROLLBACK", "rollback");
+    store_stmt_run(conn, STORE_STMT_ROLLBACK, "ROLLBACK", "rollback");
 }
 
 /*

@@ -162,6 +162,11 @@ enum wd_err store_stmt_get(struct store_conn *conn, enum store_stmt id,
 /* Resets s and clears its bindings; accepts NULL. */
 void store_stmt_done(sqlite3_stmt *s);
 
+/* Prepares (once), steps and resets a statement that returns no rows, in
+ * slot id; a failure is logged as the operation what. */
+enum wd_err store_stmt_run(struct store_conn *conn, enum store_stmt id,
+                           const char *sql, const char *what);
+
 /* BEGIN IMMEDIATE: take the write lock first, so no reader upgrades. */
 enum wd_err store_tx_begin(struct store_conn *conn);
 /* BEGIN (deferred): a read transaction, one snapshot until it ends. */
