@@ -53,9 +53,15 @@ int64_t store_fixture_raw_int(sqlite3 *db, const char *sql);
 /* Seconds on CLOCK_MONOTONIC since *t0, taken from the same clock. */
 double store_fixture_seconds_since(const struct timespec *t0);
 
+/* SQL that takes today's schema back to before migration 8: the index on
+ * fingerprints comes back. */
+#define STORE_FIXTURE_UNDO_8                                                   \
+    "CREATE INDEX certificates_fingerprint ON certificates (fingerprint);"
+
 /* SQL that takes today's schema back to before migration 7: the trigger
  * that fed a new certificate's search terms comes back. */
 #define STORE_FIXTURE_UNDO_7                                                   \
+    STORE_FIXTURE_UNDO_8                                                       \
     "CREATE TRIGGER certificates_fts_insert AFTER INSERT ON certificates"      \
     " BEGIN"                                                                   \
     "  INSERT INTO certificates_fts (rowid, cn, sans, serial)"                 \

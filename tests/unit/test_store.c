@@ -185,12 +185,13 @@ test_store_open_migration_7_moves_search_terms_out_of_a_trigger(void **state)
             " 'admin', '00', 1, 2, 1)");
     sqlite3_close(db);
 
-    /* version 7: no trigger, and insertion writes the terms itself, once */
+    /* from version 7 on: no trigger, and insertion writes the terms itself,
+     * once */
     assert_wd_err(store_open(f->path, &f->st), WD_OK);
     cert_fill(&c, "0b", "new.example");
     assert_wd_err(store_cert_insert(f->st, &c, "admin"), WD_OK);
     db = store_fixture_raw_open(f);
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), 7);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 8);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema"
                                  " WHERE name = 'certificates_fts_insert'"),
                      0);
@@ -209,6 +210,28 @@ test_store_open_migration_7_moves_search_terms_out_of_a_trigger(void **state)
 }
 
 static void
+test_store_open_migration_8_drops_the_fingerprint_index(void **state)
+{
+    struct store_fixture *f = *state;
+    sqlite3 *db;
+
+    assert_wd_err(store_open(f->path, &f->st), WD_OK);
+    store_close(f->st);
+    f->st = NULL;
+    db = store_fixture_raw_open(f);
+    store_fixture_raw_exec(db, STORE_FIXTURE_UNDO_8 "PRAGMA user_version = 7");
+    sqlite3_close(db);
+
+    assert_wd_err(store_open(f->path, &f->st), WD_OK);
+    db = store_fixture_raw_open(f);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 8);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema"
+                                 " WHERE name = 'certificates_fingerprint'"),
+                     0);
+    sqlite3_close(db);
+}
+
+static void
 test_store_open_migrates_a_version_1_database_to_version_2(void **state)
 {
     struct store_fixture *f = *state;
@@ -217,13 +240,14 @@ test_store_open_migrates_a_version_1_database_to_version_2(void **state)
     int revoked = 0;
     sqlite3 *db;
 
-    assert_int_equal(store_schema_version(), 7);
+    assert_int_equal(store_schema_version(), 8);
     /* version 1 is today's schema without the indexes of migrations 2 and
      * 3, the hash chain's columns of migration 4, the index swap of
-     * migration 5, the ACME tables of migration 6 and with the search
-     * trigger migration 7 dropped (test_store_audit.c checks migration 3,
-     * test_store_audit_chain.c migration 4, test_store_acme.c migration 6,
-     * the test below migration 7) */
+     * migration 5, the ACME tables of migration 6, and with the search
+     * trigger migration 7 dropped and the index migration 8 dropped
+     * (test_store_audit.c checks migration 3, test_store_audit_chain.c
+     * migration 4, test_store_acme.c migration 6, the tests above
+     * migrations 7 and 8) */
     assert_wd_err(store_open(f->path, &f->st), WD_OK);
     cert_fill(&c, "0a", "a.example.com");
     assert_wd_err(store_cert_insert(f->st, &c, "admin"), WD_OK);
@@ -250,7 +274,7 @@ test_store_open_migrates_a_version_1_database_to_version_2(void **state)
 
     assert_wd_err(store_open(f->path, &f->st), WD_OK);
     db = store_fixture_raw_open(f);
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), 7);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 8);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema"
                                  " WHERE name = 'certificates_revoked_serial'"),
                      1);
@@ -683,6 +707,9 @@ main(void)
             store_fixture_setup_file, store_fixture_teardown_file),
         cmocka_unit_test_setup_teardown(
             test_store_open_refuses_database_newer_than_build,
+            store_fixture_setup_file, store_fixture_teardown_file),
+        cmocka_unit_test_setup_teardown(
+            test_store_open_migration_8_drops_the_fingerprint_index,
             store_fixture_setup_file, store_fixture_teardown_file),
         cmocka_unit_test_setup_teardown(
             test_store_open_migrates_a_version_1_database_to_version_2,

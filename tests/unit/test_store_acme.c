@@ -1747,7 +1747,7 @@ test_store_acme_migration_6_upgrades_a_version_5_database(void **state)
 
     assert_wd_err(store_open(f->path, &f->st), WD_OK);
     db = store_fixture_raw_open(f);
-    assert_int_equal(store_fixture_raw_int(db, "PRAGMA user_version"), 7);
+    assert_int_equal(store_fixture_raw_int(db, "PRAGMA user_version"), 8);
     assert_int_equal(store_fixture_raw_int(db, "SELECT count(*) FROM"
                                                " sqlite_schema WHERE"
                                                " type = 'table' AND name"

@@ -598,14 +598,14 @@ test_store_audit_list_free_accepts_null_and_a_zeroed_list(void **state)
 }
 
 static void
-test_store_open_brings_a_fresh_database_to_version_7(void **state)
+test_store_open_brings_a_fresh_database_to_version_8(void **state)
 {
     struct store_fixture *f = *state;
     sqlite3 *db;
 
-    assert_int_equal(store_schema_version(), 7);
+    assert_int_equal(store_schema_version(), 8);
     db = store_fixture_raw_open(f);
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), 7);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 8);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema"
                                  " WHERE type = 'index' AND name IN"
                                  " ('audit_actor', 'audit_action',"
@@ -645,7 +645,7 @@ test_store_open_migrates_a_version_2_database_through_migration_3(void **state)
 
     assert_wd_err(store_open(f->path, &f->st), WD_OK);
     db = store_fixture_raw_open(f);
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), 7);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 8);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema"
                                  " WHERE type = 'index' AND name IN"
                                  " ('audit_actor', 'audit_action',"
@@ -926,7 +926,7 @@ main(void)
         cmocka_unit_test(
             test_store_audit_list_free_accepts_null_and_a_zeroed_list),
         cmocka_unit_test_setup_teardown(
-            test_store_open_brings_a_fresh_database_to_version_7,
+            test_store_open_brings_a_fresh_database_to_version_8,
             store_fixture_setup_file_open, store_fixture_teardown_file),
         cmocka_unit_test_setup_teardown(
             test_store_open_migrates_a_version_2_database_through_migration_3,

@@ -438,7 +438,7 @@ test_store_open_chains_the_events_written_before_migration_4(void **state)
     assert_wd_err(store_open(f->path, &f->st), WD_OK);
     assert_string_equal(verify(f->st, buf, sizeof(buf)), "0 6");
     db = store_fixture_raw_open(f);
-    assert_int_equal(store_fixture_raw_int(db, "PRAGMA user_version"), 7);
+    assert_int_equal(store_fixture_raw_int(db, "PRAGMA user_version"), 8);
     assert_string_equal(raw_text(db, "SELECT prev_hash FROM audit WHERE id = 1",
                                  buf, sizeof(buf)),
                         zeros);
