@@ -4,13 +4,13 @@
  * increments and never a lock. The label sets are fixed: a route is an
  * entry of a route table (a slot claimed on its first request), a status
  * the exact code it answered, profiles and reasons are pki's. The
- * inventory counts, which cost a scan of an index, are cached here too.
+ * inventory counts, which cost a scan of an index, are cached beside them
+ * (api_stats_cache.c).
  * api_metrics_page.c writes all of it out with what it reads at scrape
  * time.
  */
 #include "api_priv.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,8 +24,9 @@
 /* Slot 0: requests no route of the API listener matched; 1: public. */
 #define UNMATCHED_API 0
 #define UNMATCHED_PUBLIC 1
-/* How old the cached inventory counts may be: counting a million rows
- * takes a moment, and a scrape every few seconds must not repeat it. */
+/* How old the cached inventory counts may be before a scrape asks for
+ * new ones: counting a million rows takes a moment, and a scrape every
+ * few seconds must not repeat it. */
 #define STATS_MAX_AGE_S 10
 /* The "expiring" window of the cached counts (weeks[0] gives 7 days). */
 #define STATS_WINDOW_S (30 * 86400)
@@ -77,10 +78,7 @@ struct api_metrics {
     struct histogram signing;
     atomic_uint_fast64_t ocsp_hits;
     atomic_uint_fast64_t ocsp_misses;
-    pthread_mutex_t stats_lock; /* one count at a time, the rest wait */
-    bool have_stats;
-    int64_t stats_at;
-    struct store_cert_stats stats;
+    struct api_stats_cache *stats; /* the inventory counts */
 };
 
 static void
@@ -105,7 +103,7 @@ api_metrics_new(void)
     atomic_store(&m->routes[UNMATCHED_PUBLIC].key,
                  &m->routes[UNMATCHED_PUBLIC]);
     name_slot(&m->routes[UNMATCHED_PUBLIC], false, "other", "", "unmatched");
-    pthread_mutex_init(&m->stats_lock, NULL);
+    m->stats = api_stats_cache_new(STATS_WINDOW_S, STATS_MAX_AGE_S);
     return m;
 }
 
@@ -115,7 +113,7 @@ api_metrics_free(struct api_metrics *m)
     if (m == NULL) {
         return;
     }
-    pthread_mutex_destroy(&m->stats_lock);
+    api_stats_cache_free(m->stats);
     free(m);
 }
 
@@ -252,32 +250,18 @@ api_metrics_ocsp_cache(struct api *api, bool hit)
 }
 
 /*
- * The inventory's counts with a 30-day "expiring" window, at most
- * STATS_MAX_AGE_S old. The first caller after that recounts while the
- * others wait for its result rather than count again.
+ * The inventory's counts with a 30-day "expiring" window, made at most
+ * STATS_MAX_AGE_S before now or, while they are being made again, the
+ * previous ones (api_stats_cache.c): a scrape does not wait for a count.
  */
 enum wd_err
 api_metrics_stats_get(struct api *api, int64_t now,
                       struct store_cert_stats *out)
 {
-    struct api_metrics *m = api->metrics;
-    enum wd_err rc = WD_OK;
-
-    if (m == NULL) {
+    if (api->metrics == NULL) {
         return store_cert_stats_get(api->store, now, STATS_WINDOW_S, out);
     }
-    pthread_mutex_lock(&m->stats_lock);
-    if (!m->have_stats || now - m->stats_at >= STATS_MAX_AGE_S ||
-        now < m->stats_at) {
-        rc = store_cert_stats_get(api->store, now, STATS_WINDOW_S, &m->stats);
-        m->have_stats = rc == WD_OK;
-        m->stats_at = now;
-    }
-    if (rc == WD_OK) {
-        *out = m->stats;
-    }
-    pthread_mutex_unlock(&m->stats_lock);
-    return rc;
+    return api_stats_cache_get(api->metrics->stats, api->store, now, out);
 }
 
 /* ---- The text exposition of what is recorded here */

@@ -2,7 +2,7 @@
  * GET /metrics on the public listener: the Prometheus text format,
  * version 0.0.4. What requests move is recorded in api_metrics.c; what
  * describes the CA's state is read here, per scrape: the inventory's
- * counts (cached for a few seconds, see api_metrics_stats_get), the
+ * counts (cached, recounted beside the scrape: api_stats_cache.c), the
  * published CRL and the database's size. Names carry their unit
  * (_seconds, _bytes) and counters end in _total.
  */

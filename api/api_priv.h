@@ -185,9 +185,18 @@ void api_metrics_signed(struct api *api, uint64_t duration_us);
 void api_metrics_ocsp_cache(struct api *api, bool hit);
 
 /* The inventory's counts (30-day "expiring" window), cached a few
- * seconds: a scrape must not scan the inventory each time. */
+ * seconds and recounted beside the scrape, not in it (api_stats_cache.c). */
 enum wd_err api_metrics_stats_get(struct api *api, int64_t now,
                                   struct store_cert_stats *out);
+
+/* Inventory counts made by a thread of their own, at most max_age_s old
+ * or, while a recount runs, the last ones (api_stats_cache.c). */
+struct api_stats_cache;
+struct api_stats_cache *api_stats_cache_new(int64_t window_s,
+                                            int64_t max_age_s);
+void api_stats_cache_free(struct api_stats_cache *c);
+enum wd_err api_stats_cache_get(struct api_stats_cache *c, struct store *st,
+                                int64_t now, struct store_cert_stats *out);
 
 /* The recorded families in the text format (api_metrics.c). */
 void api_metrics_print(const struct api_metrics *m, FILE *f);

@@ -114,7 +114,7 @@ db=$(value m1 warden_db_size_bytes)
 [ "$db" -gt 0 ] && pass "warden_db_size_bytes is reported ($db)" || fail "warden_db_size_bytes: [$db]"
 expect_match '^warden_build_info\{version="[^"]+"\} 1$' "$(cat m1.txt)" "warden_build_info names the version"
 
-# the inventory gauges are cached for up to 10 s: they catch up
+# the inventory gauges are recounted in the background once 10 s old: they catch up
 for _ in $(seq 1 30); do
     scrape m2
     [ "$(value m2 'warden_certificates{status="revoked"}')" = 1 ] && break
