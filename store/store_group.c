@@ -217,3 +217,19 @@ store_group_write_replayable(struct store *st, store_group_fn *fn, void *ctx)
 {
     return group_write(st, fn, ctx, true);
 }
+
+/* How many writes wait for the next batch: lets a test form a batch of
+ * its choosing (test_store_group.c) instead of hoping threads meet. */
+size_t
+store_group_queued(struct store *st)
+{
+    const struct store_group_job *j;
+    size_t n = 0;
+
+    pthread_mutex_lock(&st->lock);
+    for (j = st->queue; j != NULL; j = j->next) {
+        n++;
+    }
+    pthread_mutex_unlock(&st->lock);
+    return n;
+}

@@ -144,6 +144,8 @@ enum wd_err store_group_write(struct store *st, store_group_fn *fn, void *ctx);
  * again after a rollback: a batch of only such writes skips savepoints. */
 enum wd_err store_group_write_replayable(struct store *st, store_group_fn *fn,
                                          void *ctx);
+/* The writes queued for the next batch, for tests that form one. */
+size_t store_group_queued(struct store *st);
 
 /* Lends a connection, waiting for one to come back if all are out. */
 enum wd_err store_conn_borrow(struct store *st, struct store_conn **out);
