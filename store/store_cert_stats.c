@@ -29,13 +29,6 @@ static const char sql_expiring[] =
     "SELECT count(*) FROM certificates INDEXED BY certificates_expiry"
     " WHERE not_after > ?1 AND not_after <= ?2 AND revoked_at IS NULL";
 
-/* week i holds now + i weeks < not_after <= now + (i + 1) weeks */
-static const char sql_weeks[] =
-    "SELECT (not_after - ?1 - 1) / 604800, count(*)"
-    " FROM certificates INDEXED BY certificates_expiry"
-    " WHERE not_after > ?1 AND not_after <= ?2 AND revoked_at IS NULL"
-    " GROUP BY 1";
-
 /* ?1 and ?2 saturate rather than overflow on absurd clocks. */
 static int64_t
 add_sat(int64_t a, int64_t b)
@@ -75,38 +68,24 @@ run_count(struct store_conn *conn, enum store_stmt slot, const char *sql,
     return err;
 }
 
+/*
+ * Week i holds now + i weeks < not_after <= now + (i + 1) weeks: one
+ * range count each. A single GROUP BY over the thirteen weeks computed a
+ * week number for every row and was six times slower (a million
+ * certificates: 98 ms against 16).
+ */
 static enum wd_err
 read_weeks(struct store_conn *conn, int64_t now, struct store_cert_stats *out)
 {
-    sqlite3_stmt *s = NULL;
-    enum wd_err err;
-    int rc;
+    enum wd_err err = WD_OK;
+    int i;
 
-    err = store_stmt_get(conn, STORE_STMT_STATS_WEEKS, sql_weeks, &s);
-    if (err != WD_OK) {
-        return err;
+    for (i = 0; i < STORE_STATS_WEEKS && err == WD_OK; i++) {
+        err =
+            run_count(conn, STORE_STMT_STATS_EXPIRING, sql_expiring,
+                      add_sat(now, (int64_t)i * WEEK_S),
+                      add_sat(now, (int64_t)(i + 1) * WEEK_S), &out->weeks[i]);
     }
-    rc = sqlite3_bind_int64(s, 1, now);
-    if (rc == SQLITE_OK) {
-        rc = sqlite3_bind_int64(
-            s, 2, add_sat(now, (int64_t)STORE_STATS_WEEKS * WEEK_S));
-    }
-    while (rc == SQLITE_OK || rc == SQLITE_ROW) {
-        int64_t week;
-
-        rc = sqlite3_step(s);
-        if (rc != SQLITE_ROW) {
-            break;
-        }
-        week = sqlite3_column_int64(s, 0);
-        if (week >= 0 && week < STORE_STATS_WEEKS) {
-            out->weeks[week] = sqlite3_column_int64(s, 1);
-        }
-    }
-    if (rc != SQLITE_DONE) {
-        err = store_sql_err(conn->db, rc, "cert_stats");
-    }
-    store_stmt_done(s);
     return err;
 }
 
