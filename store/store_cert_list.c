@@ -370,8 +370,7 @@ fts_probe(struct store_conn *conn, const char *term, int64_t cursor, char **ids)
     if (err != WD_OK) {
         return err;
     }
-    rc = sqlite3_bind_text(s, sqlite3_bind_parameter_index(s, ":q"), term, -1,
-                           SQLITE_STATIC);
+    rc = bind_text(s, ":q", term);
     if (rc == SQLITE_OK) {
         rc = bind_int(s, ":cursor", cursor);
     }
@@ -384,21 +383,23 @@ fts_probe(struct store_conn *conn, const char *term, int64_t cursor, char **ids)
     }
     buf = xmalloc(cap);
     buf[used++] = '[';
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    /* n bounds the writes to cap whatever the statement returns */
+    while (n < FTS_PROBE && (rc = sqlite3_step(s)) == SQLITE_ROW) {
         used += (size_t)snprintf(buf + used, cap - used, "%s%lld",
                                  n++ > 0 ? "," : "",
                                  (long long)sqlite3_column_int64(s, 0));
+    }
+    if (n == FTS_PROBE) {
+        goto out; /* more may match: the caller pages through the index */
     }
     if (rc != SQLITE_DONE) {
         err = store_sql_err(conn->db, rc, "cert_fts_probe");
         goto out;
     }
-    if (n < FTS_PROBE) {
-        buf[used++] = ']';
-        buf[used] = '\0';
-        *ids = buf;
-        buf = NULL;
-    }
+    buf[used++] = ']';
+    buf[used] = '\0';
+    *ids = buf;
+    buf = NULL;
 out:
     free(buf);
     store_stmt_done(s);
