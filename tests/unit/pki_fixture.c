@@ -83,6 +83,47 @@ pki_fixture_ca_free(struct pki_ca_new *made, struct pki_ca *ca)
     pki_ca_new_clear(made);
 }
 
+int
+pki_fixture_issuer_setup(void **state, const char *name, const char *url)
+{
+    struct pki_fixture_issuer *f = calloc(1, sizeof(*f));
+
+    if (f == NULL) {
+        return -1;
+    }
+    f->now = time(NULL);
+    *state = f;
+    if (pki_fixture_ca_make(name, PKI_KEYGEN_ECDSA_P256, url, f->now, &f->made,
+                            &f->ca) != 0 ||
+        (f->intermediate = pki_fixture_crt_pem(f->made.intermediate_pem)) ==
+            NULL ||
+        gnutls_x509_privkey_init(&f->key) < 0 ||
+        gnutls_x509_privkey_generate(
+            f->key, GNUTLS_PK_ECDSA,
+            GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0) < 0) {
+        pki_fixture_issuer_teardown(state);
+        return -1;
+    }
+    return 0;
+}
+
+int
+pki_fixture_issuer_teardown(void **state)
+{
+    struct pki_fixture_issuer *f = *state;
+
+    if (f->intermediate != NULL) {
+        gnutls_x509_crt_deinit(f->intermediate);
+    }
+    if (f->key != NULL) {
+        gnutls_x509_privkey_deinit(f->key);
+    }
+    pki_fixture_ca_free(&f->made, f->ca);
+    free(f);
+    *state = NULL;
+    return 0;
+}
+
 /*
  * Issue a certificate from ca for the request in
  * tests/data/csr-ecdsa-p256.pem: profile server, issued at now for 90

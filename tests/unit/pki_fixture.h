@@ -35,6 +35,27 @@ int pki_fixture_ca_make(const char *name, enum pki_keygen kg, const char *url,
 /* Frees ca and clears made; either may be NULL. */
 void pki_fixture_ca_free(struct pki_ca_new *made, struct pki_ca *ca);
 
+/*
+ * The group fixture of tests that hold our certificates against GnuTLS's
+ * own: a throwaway P-256 CA loaded as serve loads it, its intermediate as
+ * GnuTLS reads it, and a spare P-256 key for certificates made with
+ * GnuTLS alone.
+ */
+struct pki_fixture_issuer {
+    struct pki_ca_new made;
+    struct pki_ca *ca;
+    gnutls_x509_crt_t intermediate;
+    gnutls_x509_privkey_t key;
+    time_t now; /* the CA's start */
+};
+
+/* A cmocka group setup: a pki_fixture_issuer for a CA called name with
+ * public_url url into *state; 0, or -1 with nothing left allocated. */
+int pki_fixture_issuer_setup(void **state, const char *name, const char *url);
+
+/* Its teardown. */
+int pki_fixture_issuer_teardown(void **state);
+
 /* A server leaf of ca for tests/data/csr-ecdsa-p256.pem, valid 90 days
  * from now, with serial or (NULL) a fresh one; NULL on failure. */
 struct pki_cert *pki_fixture_leaf_issue(const struct pki_ca *ca,

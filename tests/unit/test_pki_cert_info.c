@@ -27,53 +27,16 @@
 /* An OID longer than struct pki_ext_info has room for as a name. */
 #define LONG_OID "1.3.6.1.4.1.99999.1234567.1234567.1234567.1234567.1"
 
-struct fixtures {
-    struct pki_ca_new made;
-    struct pki_ca *ca;
-    gnutls_x509_crt_t intermediate;
-    gnutls_x509_privkey_t key; /* signs the certificates made here */
-    time_t now;
-};
-
 static int
 setup(void **state)
 {
-    struct fixtures *f = calloc(1, sizeof(*f));
-
-    if (f == NULL) {
-        return -1;
-    }
-    f->now = time(NULL);
-    if (pki_fixture_ca_make("Info Test", PKI_KEYGEN_ECDSA_P256, PUBLIC_URL,
-                            f->now, &f->made, &f->ca) != 0) {
-        return -1;
-    }
-    f->intermediate = pki_fixture_crt_pem(f->made.intermediate_pem);
-    if (f->intermediate == NULL || gnutls_x509_privkey_init(&f->key) < 0 ||
-        gnutls_x509_privkey_generate(
-            f->key, GNUTLS_PK_ECDSA,
-            GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0) < 0) {
-        return -1;
-    }
-    *state = f;
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    struct fixtures *f = *state;
-
-    gnutls_x509_crt_deinit(f->intermediate);
-    gnutls_x509_privkey_deinit(f->key);
-    pki_fixture_ca_free(&f->made, f->ca);
-    free(f);
-    return 0;
+    return pki_fixture_issuer_setup(state, "Info Test", PUBLIC_URL);
 }
 
 /* Issues for tests/data/<name>; the caller frees the result. */
 static struct pki_cert *
-issue(const struct fixtures *f, const char *name, enum pki_profile profile)
+issue(const struct pki_fixture_issuer *f, const char *name,
+      enum pki_profile profile)
 {
     struct pki_csr *csr = NULL;
     struct pki_cert *cert = NULL;
@@ -177,7 +140,7 @@ digest_hex(gnutls_digest_algorithm_t alg, const uint8_t *der, size_t len,
 /* A v3 certificate for CN=crafted.example signed by the fixture's key,
  * to which a test adds extensions before crafted_der. */
 static gnutls_x509_crt_t
-crafted_new(const struct fixtures *f)
+crafted_new(const struct pki_fixture_issuer *f)
 {
     static const uint8_t serial[] = { 0x01 };
     gnutls_x509_crt_t crt = NULL;
@@ -199,7 +162,7 @@ crafted_new(const struct fixtures *f)
 
 /* Self-signs crt, frees it and returns its DER (gnutls_free). */
 static gnutls_datum_t
-crafted_der(const struct fixtures *f, gnutls_x509_crt_t crt)
+crafted_der(const struct pki_fixture_issuer *f, gnutls_x509_crt_t crt)
 {
     gnutls_datum_t der = { NULL, 0 };
 
@@ -224,7 +187,7 @@ add_raw(gnutls_x509_crt_t crt, const char *oid, const uint8_t *value,
 static void
 test_pki_cert_info_get_reads_names_serial_and_validity_of_a_leaf(void **state)
 {
-    const struct fixtures *f = *state;
+    const struct pki_fixture_issuer *f = *state;
     struct pki_cert *cert =
         issue(f, "csr-ecdsa-p256.pem", PKI_PROFILE_SERVER_CLIENT);
     struct pki_cert_info *info = info_of(cert->der, cert->der_len);
@@ -316,7 +279,7 @@ test_pki_cert_info_get_renders_what_issuance_writes(void **state)
 static void
 test_pki_cert_info_get_prints_key_identifiers_as_openssl_does(void **state)
 {
-    const struct fixtures *f = *state;
+    const struct pki_fixture_issuer *f = *state;
     struct pki_cert *cert =
         issue(f, "csr-ecdsa-p256.pem", PKI_PROFILE_SERVER_CLIENT);
     struct pki_cert_info *info = info_of(cert->der, cert->der_len);
@@ -386,7 +349,7 @@ test_pki_cert_info_get_fingerprints_the_der_with_sha256_and_sha1(void **state)
 static void
 test_pki_cert_info_get_shows_the_intermediate_as_a_ca_of_pathlen_0(void **state)
 {
-    const struct fixtures *f = *state;
+    const struct pki_fixture_issuer *f = *state;
     gnutls_datum_t der = der_of_pem(f->made.intermediate_pem);
     struct pki_cert_info *info = info_of(der.data, der.size);
 
@@ -408,7 +371,7 @@ test_pki_cert_info_get_shows_the_intermediate_as_a_ca_of_pathlen_0(void **state)
 static void
 test_pki_cert_info_get_shows_the_root_as_a_ca_without_pathlen(void **state)
 {
-    const struct fixtures *f = *state;
+    const struct pki_fixture_issuer *f = *state;
     gnutls_datum_t der = der_of_pem(f->made.root_pem);
     struct pki_cert_info *info = info_of(der.data, der.size);
 
@@ -458,7 +421,7 @@ test_pki_cert_info_get_names_an_ed25519_key(void **state)
 static void
 test_pki_cert_info_get_shows_a_responder_for_ocsp_without_checks(void **state)
 {
-    const struct fixtures *f = *state;
+    const struct pki_fixture_issuer *f = *state;
     struct pki_cert *cert = NULL;
     struct pki_cert_info *info;
     char *key_pem = NULL;
@@ -479,7 +442,7 @@ static void
 test_pki_cert_info_get_renders_policies_constraints_and_unknown_ekus(
     void **state)
 {
-    const struct fixtures *f = *state;
+    const struct pki_fixture_issuer *f = *state;
     gnutls_x509_crt_t crt = crafted_new(f);
     gnutls_x509_name_constraints_t nc = NULL;
     struct gnutls_x509_policy_st policy;
@@ -533,7 +496,7 @@ test_pki_cert_info_get_renders_policies_constraints_and_unknown_ekus(
 static void
 test_pki_cert_info_get_shows_an_unknown_extension_as_hex(void **state)
 {
-    const struct fixtures *f = *state;
+    const struct pki_fixture_issuer *f = *state;
     gnutls_x509_crt_t crt = crafted_new(f);
     static const uint8_t value[] = { 0x04, 0x03, 0x01, 0xab, 0xff };
     gnutls_datum_t der;
@@ -558,7 +521,7 @@ test_pki_cert_info_get_shows_an_unknown_extension_as_hex(void **state)
 static void
 test_pki_cert_info_get_cuts_a_long_value_at_4_kib(void **state)
 {
-    const struct fixtures *f = *state;
+    const struct pki_fixture_issuer *f = *state;
     gnutls_x509_crt_t crt = crafted_new(f);
     uint8_t value[3004] = { 0x04, 0x82, 0x0b, 0xb8 }; /* 3000 bytes */
     const struct pki_ext_info *ext;
@@ -580,7 +543,7 @@ test_pki_cert_info_get_cuts_a_long_value_at_4_kib(void **state)
 static void
 test_pki_cert_info_get_shows_an_undecodable_known_extension_as_hex(void **state)
 {
-    const struct fixtures *f = *state;
+    const struct pki_fixture_issuer *f = *state;
     gnutls_x509_crt_t crt = crafted_new(f);
     static const uint8_t not_a_sequence[] = { 0x04, 0x01, 0x00 };
     gnutls_datum_t der;
@@ -597,7 +560,7 @@ test_pki_cert_info_get_shows_an_undecodable_known_extension_as_hex(void **state)
 static void
 test_pki_cert_info_get_renders_other_general_names(void **state)
 {
-    const struct fixtures *f = *state;
+    const struct pki_fixture_issuer *f = *state;
     gnutls_x509_crt_t crt = crafted_new(f);
     /* an otherName the SAN checks refuse, then a good DNS name */
     static const uint8_t san[] = {
@@ -621,8 +584,8 @@ test_pki_cert_info_get_renders_other_general_names(void **state)
 
 /* pki_cert_info_get on a certificate with one raw extension added. */
 static enum wd_err
-info_with_ext(const struct fixtures *f, const char *oid, const uint8_t *value,
-              size_t len, struct pki_cert_info **out)
+info_with_ext(const struct pki_fixture_issuer *f, const char *oid,
+              const uint8_t *value, size_t len, struct pki_cert_info **out)
 {
     gnutls_x509_crt_t crt = crafted_new(f);
     gnutls_datum_t der;
@@ -638,7 +601,7 @@ info_with_ext(const struct fixtures *f, const char *oid, const uint8_t *value,
 static void
 test_pki_cert_info_get_refuses_a_name_holding_a_nul(void **state)
 {
-    const struct fixtures *f = *state;
+    const struct pki_fixture_issuer *f = *state;
     /* SAN with dNSName "a\0.example" */
     static const uint8_t san[] = { 0x30, 0x0c, 0x82, 0x0a, 'a', 0x00, '.',
                                    'e',  'x',  'a',  'm',  'p', 'l',  'e' };
@@ -660,7 +623,7 @@ test_pki_cert_info_get_refuses_a_name_holding_a_nul(void **state)
 static void
 test_pki_cert_info_get_shows_a_subject_holding_a_nul_as_hex(void **state)
 {
-    const struct fixtures *f = *state;
+    const struct pki_fixture_issuer *f = *state;
     gnutls_x509_crt_t crt = crafted_new(f);
     struct pki_cert_info *info;
     gnutls_datum_t der;
@@ -770,5 +733,5 @@ main(void)
         cmocka_unit_test(test_pki_cert_info_free_accepts_null),
     };
 
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, pki_fixture_issuer_teardown);
 }

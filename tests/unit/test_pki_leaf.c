@@ -27,48 +27,10 @@
 #define DAY_S (24 * 3600)
 #define BACKDATE_S 300
 
-struct fixtures {
-    struct pki_ca_new made;
-    struct pki_ca *ca;
-    gnutls_x509_crt_t intermediate;
-    gnutls_x509_privkey_t key; /* signs GnuTLS's copies: P-256 as the CA */
-    time_t now;
-};
-
 static int
 setup(void **state)
 {
-    struct fixtures *f = calloc(1, sizeof(*f));
-
-    if (f == NULL) {
-        return -1;
-    }
-    f->now = time(NULL);
-    if (pki_fixture_ca_make("Leaf Test", PKI_KEYGEN_ECDSA_P256, PUBLIC_URL,
-                            f->now, &f->made, &f->ca) != 0) {
-        return -1;
-    }
-    f->intermediate = pki_fixture_crt_pem(f->made.intermediate_pem);
-    if (f->intermediate == NULL || gnutls_x509_privkey_init(&f->key) < 0 ||
-        gnutls_x509_privkey_generate(
-            f->key, GNUTLS_PK_ECDSA,
-            GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0) < 0) {
-        return -1;
-    }
-    *state = f;
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    struct fixtures *f = *state;
-
-    gnutls_x509_crt_deinit(f->intermediate);
-    gnutls_x509_privkey_deinit(f->key);
-    pki_fixture_ca_free(&f->made, f->ca);
-    free(f);
-    return 0;
+    return pki_fixture_issuer_setup(state, "Leaf Test", PUBLIC_URL);
 }
 
 /* The checked names as GnuTLS encodes a subjectAltName value. */
@@ -140,7 +102,7 @@ serial_bytes(const char *hex, uint8_t out[21])
  * form PRODUCT.md lists; signed by f->key under the intermediate's name.
  */
 static gnutls_x509_crt_t
-gnutls_leaf(const struct fixtures *f, const struct pki_csr *csr,
+gnutls_leaf(const struct pki_fixture_issuer *f, const struct pki_csr *csr,
             const char *serial, enum pki_profile profile, uint64_t validity_s)
 {
     gnutls_x509_crt_t crt;
@@ -269,7 +231,7 @@ assert_described_as_parsed(const struct pki_cert *cert)
 
 /* Ours and GnuTLS's leaf for csr name, compared; ours returned. */
 static struct pki_cert *
-issue_and_compare(const struct fixtures *f, const char *name,
+issue_and_compare(const struct pki_fixture_issuer *f, const char *name,
                   enum pki_profile profile, const char *serial)
 {
     struct pki_csr *csr = pki_fixture_csr(name);
@@ -367,7 +329,7 @@ test_pki_leaf_writes_what_gnutls_writes_for_every_profile_and_serial(
 static void
 test_pki_leaf_renewal_keeps_subject_key_and_names_byte_for_byte(void **state)
 {
-    const struct fixtures *f = *state;
+    const struct pki_fixture_issuer *f = *state;
     struct pki_cert *old =
         issue_and_compare(f, "csr-sans-mixed.pem", PKI_PROFILE_SERVER, "0a01");
     struct pki_cert *renewed = NULL;
@@ -434,5 +396,5 @@ main(void)
             test_pki_leaf_renewal_keeps_subject_key_and_names_byte_for_byte),
     };
 
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, pki_fixture_issuer_teardown);
 }
