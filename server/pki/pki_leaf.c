@@ -398,7 +398,8 @@ sans_dup(const struct pki_san *sans, size_t n)
 
 /*
  * The decoded view of the leaf just written (what pki_cert_parse would
- * read back from it): the names are the ones that went in.
+ * read back from it): the names are the ones that went in. *out takes der
+ * on success; on failure der is still the caller's.
  */
 static enum wd_err
 describe(const struct leaf_parts *p, enum pki_profile profile, uint8_t *der,
@@ -428,6 +429,7 @@ describe(const struct leaf_parts *p, enum pki_profile profile, uint8_t *der,
         rc = pki_der_to_pem("CERTIFICATE", der, der_len, &cert->pem);
     }
     if (rc != WD_OK) {
+        cert->der = NULL; /* still the caller's, who frees it */
         pki_cert_free(cert);
         return rc;
     }
