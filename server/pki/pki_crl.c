@@ -134,29 +134,6 @@ reason_accepted(int reason)
     return false;
 }
 
-/*
- * An INTEGER's content as the store writes serials: lowercase hex without
- * leading zero bytes, "0" for zero (as pki_serial_get). False for more
- * than RFC 5280 4.1.2.2's 20 octets.
- */
-static bool
-serial_hex(const uint8_t *p, size_t n, char out[WD_MAX_SERIAL_HEX + 1])
-{
-    while (n > 0 && p[0] == 0) {
-        p++;
-        n--;
-    }
-    if (n == 0) {
-        memcpy(out, "0", 2);
-        return true;
-    }
-    if (n > PKI_SERIAL_MAX_BYTES) {
-        return false;
-    }
-    wd_hex_encode(p, n, out);
-    return true;
-}
-
 /* Version, signature, issuer, thisUpdate, nextUpdate (RFC 5280 5.1.2). */
 static enum wd_err
 put_head(struct pki_crl_builder *b, gnutls_x509_crt_t issuer,
@@ -597,7 +574,7 @@ read_entries(gnutls_x509_crl_t crl, struct pki_crl_info *info)
                     gnutls_strerror(ret));
             goto out;
         }
-        if (!serial_hex(serial, serial_len, e->serial)) {
+        if (!pki_serial_hex(serial, serial_len, e->serial)) {
             log_err("event=crl_read err=\"serial over 20 octets, RFC 5280 "
                     "4.1.2.2\"");
             goto out;
@@ -654,8 +631,8 @@ read_entry(struct pki_der_in *list, struct pki_crl_info_entry *e)
 
     if (!pki_der_read(list, PKI_DER_SEQUENCE, &entry) ||
         !pki_der_read(&entry, PKI_DER_INTEGER, &serial) ||
-        !serial_hex(serial.p, serial.len, hex) || strcmp(hex, e->serial) != 0 ||
-        !skip_time(&entry)) {
+        !pki_serial_hex(serial.p, serial.len, hex) ||
+        strcmp(hex, e->serial) != 0 || !skip_time(&entry)) {
         return false;
     }
     if (entry.len == 0) {

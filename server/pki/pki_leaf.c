@@ -406,14 +406,10 @@ describe(const struct leaf_parts *p, enum pki_profile profile, uint8_t *der,
          size_t der_len, struct pki_cert **out)
 {
     struct pki_cert *cert = xcalloc(1, sizeof(*cert));
-    size_t first = 0;
     enum wd_err rc;
 
-    /* the hex form: leading zero bytes stripped (pki_serial_get) */
-    while (first + 1 < p->serial_len && p->serial[first] == 0) {
-        first++;
-    }
-    wd_hex_encode(p->serial + first, p->serial_len - first, cert->serial);
+    /* at most 20 octets: prepare decoded it from 40 hex digits */
+    (void)pki_serial_hex(p->serial, p->serial_len, cert->serial);
     cert->der = der;
     cert->der_len = der_len;
     cert->subject = xstrdup(p->names->subject != NULL ? p->names->subject : "");

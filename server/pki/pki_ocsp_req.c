@@ -18,9 +18,6 @@
  * its certificate chain a few KiB; 64 KiB bounds the work one can cause. */
 #define MAX_REQUEST_BYTES (64 * 1024)
 
-/* RFC 5280 4.1.2.2: a serial is at most 20 octets. */
-#define SERIAL_MAX_OCTETS (WD_MAX_SERIAL_HEX / 2)
-
 /* RFC 6960 4.4.1: id-pkix-ocsp-nonce. */
 #define OID_OCSP_NONCE "1.3.6.1.5.5.7.48.1.2"
 
@@ -36,6 +33,11 @@ static const struct cert_id_hash {
 
 #define N_CERT_ID_HASHES (sizeof(cert_id_hashes) / sizeof(cert_id_hashes[0]))
 
+_Static_assert(N_CERT_ID_HASHES ==
+                   sizeof(((struct pki_ca *)0)->ocsp_name_hash) /
+                       sizeof(((struct pki_ca *)0)->ocsp_name_hash[0]),
+               "struct pki_ca holds one CertID hash per algorithm here");
+
 #define CERT_ID "tbsRequest.requestList.?1.reqCert"
 
 /* The INTEGER's bytes as the store's hex: leading zero bytes stripped,
@@ -44,25 +46,16 @@ static const struct cert_id_hash {
 static enum wd_err
 serial_hex(const uint8_t *sn, size_t len, char out[WD_MAX_SERIAL_HEX + 1])
 {
-    size_t first;
-
     if (len == 0 || (sn[0] & 0x80) != 0) {
         log_info("event=ocsp_refused reason=\"serial empty or negative, "
                  "RFC 5280 4.1.2.2\"");
         return WD_E_OCSP_MALFORMED;
     }
-    for (first = 0; first < len && sn[first] == 0; first++) {
-    }
-    if (first == len) {
-        memcpy(out, "0", 2);
-        return WD_OK;
-    }
-    if (len - first > SERIAL_MAX_OCTETS) {
+    if (!pki_serial_hex(sn, len, out)) {
         log_info("event=ocsp_refused reason=\"serial over 20 octets, RFC "
                  "5280 4.1.2.2\"");
         return WD_E_OCSP_MALFORMED;
     }
-    wd_hex_encode(sn + first, len - first, out);
     return WD_OK;
 }
 
@@ -118,7 +111,7 @@ read_cert_id(const struct pki_ca *ca, asn1_node req, const uint8_t *der,
     char oid[128];
     uint8_t name_hash[PKI_KEY_ID_MAX];
     uint8_t key_hash[PKI_KEY_ID_MAX];
-    uint8_t serial[SERIAL_MAX_OCTETS + 2];
+    uint8_t serial[PKI_SERIAL_MAX_BYTES + 2];
     int oid_len = sizeof(oid);
     int serial_len = sizeof(serial);
     int n = 0;

@@ -110,6 +110,11 @@ bool pki_serial_decode(const char *hex, uint8_t out[PKI_SERIAL_MAX_BYTES],
 enum wd_err pki_serial_set(gnutls_x509_crt_t crt, const char *hex);
 enum wd_err pki_serial_get(gnutls_x509_crt_t crt,
                            char out[WD_MAX_SERIAL_HEX + 1]);
+/* An INTEGER's content bytes as the store writes serials: lowercase hex
+ * without leading zero bytes, "0" for zero. False (out untouched) for more
+ * than 20 octets once the zeros are gone. */
+bool pki_serial_hex(const uint8_t *p, size_t n,
+                    char out[WD_MAX_SERIAL_HEX + 1]);
 
 /* pki_cert.c: fingerprints and the subject's CN. */
 enum wd_err pki_der_fingerprint(const uint8_t *der, size_t len, char out[65]);

@@ -146,7 +146,6 @@ pki_serial_get(gnutls_x509_crt_t crt, char out[WD_MAX_SERIAL_HEX + 1])
 {
     uint8_t buf[SERIAL_DER_MAX];
     size_t size = sizeof(buf);
-    size_t first;
     int ret;
 
     ret = gnutls_x509_crt_get_serial(crt, buf, &size);
@@ -154,17 +153,28 @@ pki_serial_get(gnutls_x509_crt_t crt, char out[WD_MAX_SERIAL_HEX + 1])
         log_err("event=serial_get err=\"%s\"", gnutls_strerror(ret));
         return WD_E_INTERNAL;
     }
-    for (first = 0; first < size && buf[first] == 0; first++) {
-    }
-    if (first == size) {
-        memcpy(out, "0", 2);
-        return WD_OK;
-    }
-    if (size - first > WD_MAX_SERIAL_HEX / 2) {
+    if (!pki_serial_hex(buf, size, out)) {
         log_err("event=serial_get err=\"serial over 20 octets, RFC 5280 "
                 "4.1.2.2\"");
         return WD_E_INTERNAL;
     }
-    wd_hex_encode(buf + first, size - first, out);
     return WD_OK;
+}
+
+bool
+pki_serial_hex(const uint8_t *p, size_t n, char out[WD_MAX_SERIAL_HEX + 1])
+{
+    while (n > 0 && p[0] == 0) {
+        p++;
+        n--;
+    }
+    if (n == 0) {
+        memcpy(out, "0", 2);
+        return true;
+    }
+    if (n > PKI_SERIAL_MAX_BYTES) {
+        return false;
+    }
+    wd_hex_encode(p, n, out);
+    return true;
 }
