@@ -388,12 +388,13 @@ answer_for(struct api *api, const char *serial, time_t now,
 /*
  * Look req's serial up and sign a response valid from now: the fresh
  * entry (with one blob reference, the caller's). WD_E_UNAVAILABLE when the
- * store or a signing slot is not to be had; *issued says whether the
- * serial is ours (only those are cached).
+ * store or a signing slot is not to be had, the slot waited for only if
+ * wait (the refresher's own thread may; a public request may not);
+ * *issued says whether the serial is ours (only those are cached).
  */
 static enum wd_err
 sign_fresh(struct api *api, const struct pki_ocsp_req *req, time_t now,
-           struct entry *fresh, bool *issued)
+           bool wait, struct entry *fresh, bool *issued)
 {
     struct api_ocsp *o = api->ocsp;
     struct pki_ocsp_answer a;
@@ -402,7 +403,7 @@ sign_fresh(struct api *api, const struct pki_ocsp_req *req, time_t now,
     enum wd_err rc;
 
     if (answer_for(api, req->serial, now, &a, issued) != WD_OK ||
-        api_sign_begin(api) != WD_OK) {
+        (wait ? api_sign_begin(api) : api_sign_try_begin(api)) != WD_OK) {
         return WD_E_UNAVAILABLE;
     }
     pthread_rwlock_rdlock(&o->responder_lock);
@@ -471,7 +472,7 @@ api_ocsp_refresh(struct api *api)
         struct entry fresh;
         bool issued = false;
 
-        if (sign_fresh(api, &due[i], now, &fresh, &issued) == WD_OK) {
+        if (sign_fresh(api, &due[i], now, true, &fresh, &issued) == WD_OK) {
             if (issued) {
                 cache_put(o, &fresh, epoch);
             }
@@ -530,7 +531,7 @@ answer(struct api *api, const uint8_t *der, size_t len, struct api_resp *resp)
         api_metrics_ocsp_cache(api, false);
     }
     epoch = cache_epoch(o);
-    rc = sign_fresh(api, &req, now, &fresh, &issued);
+    rc = sign_fresh(api, &req, now, false, &fresh, &issued);
     if (rc == WD_E_UNAVAILABLE) {
         send_status(resp, PKI_OCSP_TRY_LATER);
         return;

@@ -83,6 +83,7 @@ void api_blob_send(struct api_resp *resp, int status, const char *content_type,
 
 /* A signing slot around every private-key operation (api_sign.c). */
 enum wd_err api_sign_begin(struct api *api);
+enum wd_err api_sign_try_begin(struct api *api);
 void api_sign_end(struct api *api);
 
 /* Sends json (reference stolen) with status as application/json. */

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Resource limits: hundreds of idle connections and byte-a-second
 # senders on both listeners must not stop a normal client from being
-# served (each connection has its own thread; at most 512 per listener,
-# idle ones closed after 30 s).
+# served (an API connection has its own thread, public connections are
+# polled by a pool of threads; at most 512 per listener, idle ones closed
+# after 30 s).
 source "$(dirname "$0")/lib.sh"
 wd_setup
 D=$WD_TMP/ca
