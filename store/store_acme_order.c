@@ -815,7 +815,10 @@ store_acme_order_finalize_done(struct store *st, const char *oid,
     if (!store_acme_id_is_valid(oid)) {
         return WD_E_NOT_FOUND; /* no row can have it */
     }
-    return store_group_write(st, done_write, &job);
+    /* done_write only reads job: in a batch it needs no savepoint, which
+     * would cost the certificate's search terms an FTS5 segment of their
+     * own (store_group.c) */
+    return store_group_write_replayable(st, done_write, &job);
 }
 
 static enum wd_err
