@@ -203,8 +203,9 @@ struct api {
 };
 
 /* What /metrics reports that requests move (api_metrics.c): counters and
- * histograms updated with atomics, never a lock. */
-struct api_metrics *api_metrics_new(void);
+ * histograms updated with atomics, never a lock; and the inventory counts
+ * of st (which must outlive the metrics), cached. */
+struct api_metrics *api_metrics_new(struct store *st);
 void api_metrics_free(struct api_metrics *m);
 
 /*

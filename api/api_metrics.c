@@ -93,7 +93,7 @@ name_slot(struct route_slot *s, bool api, const char *method,
 }
 
 struct api_metrics *
-api_metrics_new(void)
+api_metrics_new(struct store *st)
 {
     struct api_metrics *m = xcalloc(1, sizeof(*m));
 
@@ -103,7 +103,7 @@ api_metrics_new(void)
     atomic_store(&m->routes[UNMATCHED_PUBLIC].key,
                  &m->routes[UNMATCHED_PUBLIC]);
     name_slot(&m->routes[UNMATCHED_PUBLIC], false, "other", "", "unmatched");
-    m->stats = api_stats_cache_new(STATS_WINDOW_S, STATS_MAX_AGE_S);
+    m->stats = api_stats_cache_new(st, STATS_WINDOW_S, STATS_MAX_AGE_S);
     return m;
 }
 
@@ -261,7 +261,7 @@ api_metrics_stats_get(struct api *api, int64_t now,
     if (api->metrics == NULL) {
         return store_cert_stats_get(api->store, now, STATS_WINDOW_S, out);
     }
-    return api_stats_cache_get(api->metrics->stats, api->store, now, out);
+    return api_stats_cache_get(api->metrics->stats, now, out);
 }
 
 /* ---- The text exposition of what is recorded here */

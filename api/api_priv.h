@@ -193,11 +193,11 @@ enum wd_err api_metrics_stats_get(struct api *api, int64_t now,
 /* Inventory counts made by a thread of their own, at most max_age_s old
  * or, while a recount runs, the last ones (api_stats_cache.c). */
 struct api_stats_cache;
-struct api_stats_cache *api_stats_cache_new(int64_t window_s,
+struct api_stats_cache *api_stats_cache_new(struct store *st, int64_t window_s,
                                             int64_t max_age_s);
 void api_stats_cache_free(struct api_stats_cache *c);
-enum wd_err api_stats_cache_get(struct api_stats_cache *c, struct store *st,
-                                int64_t now, struct store_cert_stats *out);
+enum wd_err api_stats_cache_get(struct api_stats_cache *c, int64_t now,
+                                struct store_cert_stats *out);
 
 /* The recorded families in the text format (api_metrics.c). */
 void api_metrics_print(const struct api_metrics *m, FILE *f);

@@ -20,8 +20,8 @@ struct api_stats_cache {
     pthread_mutex_t lock;
     pthread_cond_t wake;    /* to the thread: a count is wanted, or stop */
     pthread_cond_t counted; /* from the thread: a count ended */
-    struct store *store;
-    int64_t window_s; /* the counts' "expiring" window */
+    struct store *store;    /* borrowed */
+    int64_t window_s;       /* the counts' "expiring" window */
     int64_t max_age_s;
     pthread_t thread;
     bool started;
@@ -36,14 +36,16 @@ struct api_stats_cache {
     struct store_cert_stats stats;
 };
 
+/* Counts of st, which must outlive the cache. */
 struct api_stats_cache *
-api_stats_cache_new(int64_t window_s, int64_t max_age_s)
+api_stats_cache_new(struct store *st, int64_t window_s, int64_t max_age_s)
 {
     struct api_stats_cache *c = xcalloc(1, sizeof(*c));
 
     pthread_mutex_init(&c->lock, NULL);
     pthread_cond_init(&c->wake, NULL);
     pthread_cond_init(&c->counted, NULL);
+    c->store = st;
     c->window_s = window_s;
     c->max_age_s = max_age_s;
     return c;
@@ -111,24 +113,23 @@ fresh(const struct api_stats_cache *c, int64_t now)
 }
 
 /*
- * The counts of st at about now: at most max age old, or, while a recount
- * runs, the last ones made. Waits only when none were made yet (and then
- * returns the first count's error if it failed). st must outlive c.
+ * The counts at about now: at most max age old, or, while a recount runs,
+ * the last ones made. Waits only when none were made yet (and then
+ * returns the first count's error if it failed).
  */
 enum wd_err
-api_stats_cache_get(struct api_stats_cache *c, struct store *st, int64_t now,
+api_stats_cache_get(struct api_stats_cache *c, int64_t now,
                     struct store_cert_stats *out)
 {
     enum wd_err err = WD_OK;
 
     pthread_mutex_lock(&c->lock);
     if (!c->started) {
-        c->store = st;
         c->started = pthread_create(&c->thread, NULL, count_loop, c) == 0;
         if (!c->started) {
             pthread_mutex_unlock(&c->lock);
             log_err("event=stats_thread_failed");
-            return store_cert_stats_get(st, now, c->window_s, out);
+            return store_cert_stats_get(c->store, now, c->window_s, out);
         }
     }
     if (!fresh(c, now) && !c->counting && !c->wanted) {

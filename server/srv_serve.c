@@ -335,7 +335,7 @@ srv_serve_run(const struct srv_serve_opts *opts)
     /* at most SIGN_SLOTS private-key operations at once */
     sem_init(&sign_slots, 0, SIGN_SLOTS);
     api.sign_slots = &sign_slots;
-    api.metrics = api_metrics_new();
+    api.metrics = api_metrics_new(st);
     /* api.cfg stays empty: each request gets the live snapshot's, which
      * SIGHUP replaces (srv_live.c); cfg keeps what only a restart changes */
     live = srv_live_new(&cfg);

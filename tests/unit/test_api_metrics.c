@@ -26,7 +26,7 @@ setup(void **state)
 
     assert_wd_err(store_open(":memory:", &f->st), WD_OK);
     f->api.store = f->st;
-    f->api.metrics = api_metrics_new();
+    f->api.metrics = api_metrics_new(f->st);
     *state = f;
     return 0;
 }

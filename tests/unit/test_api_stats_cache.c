@@ -68,15 +68,14 @@ teardown(void **state)
 /* The total at now, asked until it is want (the thread counts beside the
  * test); fails after about 10 s. */
 static void
-wait_for_total(struct api_stats_cache *c, struct store *st, int64_t now,
-               int64_t want)
+wait_for_total(struct api_stats_cache *c, int64_t now, int64_t want)
 {
     struct timespec pause = { 0, 10 * 1000 * 1000 };
     struct store_cert_stats s;
     int i;
 
     for (i = 0; i < 1000; i++) {
-        assert_wd_err(api_stats_cache_get(c, st, now, &s), WD_OK);
+        assert_wd_err(api_stats_cache_get(c, now, &s), WD_OK);
         if (s.total == want) {
             return;
         }
@@ -90,11 +89,11 @@ static void
 test_api_stats_cache_first_call_waits_for_a_count(void **state)
 {
     struct store *st = *state;
-    struct api_stats_cache *c = api_stats_cache_new(30 * DAY, MAX_AGE);
+    struct api_stats_cache *c = api_stats_cache_new(st, 30 * DAY, MAX_AGE);
     struct store_cert_stats s;
 
     insert(st, 0, 3);
-    assert_wd_err(api_stats_cache_get(c, st, NOW, &s), WD_OK);
+    assert_wd_err(api_stats_cache_get(c, NOW, &s), WD_OK);
     assert_int_equal(s.total, 3);
     assert_int_equal(s.valid, 3);
     assert_int_equal(s.revoked, 0);
@@ -105,24 +104,24 @@ static void
 test_api_stats_cache_serves_stale_counts_while_it_recounts(void **state)
 {
     struct store *st = *state;
-    struct api_stats_cache *c = api_stats_cache_new(30 * DAY, MAX_AGE);
+    struct api_stats_cache *c = api_stats_cache_new(st, 30 * DAY, MAX_AGE);
     struct store_cert_stats s;
 
     insert(st, 0, 2);
-    assert_wd_err(api_stats_cache_get(c, st, NOW, &s), WD_OK);
+    assert_wd_err(api_stats_cache_get(c, NOW, &s), WD_OK);
     assert_int_equal(s.total, 2);
     insert(st, 2, 3);
     /* fresh: the count made at NOW stands */
-    assert_wd_err(api_stats_cache_get(c, st, NOW + MAX_AGE - 1, &s), WD_OK);
+    assert_wd_err(api_stats_cache_get(c, NOW + MAX_AGE - 1, &s), WD_OK);
     assert_int_equal(s.total, 2);
     /* stale: this caller still gets it (the lock keeps the thread from
      * replacing it before the answer), and a recount starts */
-    assert_wd_err(api_stats_cache_get(c, st, NOW + MAX_AGE, &s), WD_OK);
+    assert_wd_err(api_stats_cache_get(c, NOW + MAX_AGE, &s), WD_OK);
     assert_int_equal(s.total, 2);
-    wait_for_total(c, st, NOW + MAX_AGE, 5);
+    wait_for_total(c, NOW + MAX_AGE, 5);
     /* a clock that went back is not fresh either */
     insert(st, 5, 1);
-    wait_for_total(c, st, NOW, 6);
+    wait_for_total(c, NOW, 6);
     api_stats_cache_free(c);
 }
 
@@ -131,12 +130,12 @@ test_api_stats_cache_returns_the_first_counts_error(void **state)
 {
     struct store *st = *state;
     /* a negative window is the store's WD_E_INTERNAL */
-    struct api_stats_cache *c = api_stats_cache_new(-1, MAX_AGE);
+    struct api_stats_cache *c = api_stats_cache_new(st, -1, MAX_AGE);
     struct store_cert_stats s;
 
-    assert_wd_err(api_stats_cache_get(c, st, NOW, &s), WD_E_INTERNAL);
+    assert_wd_err(api_stats_cache_get(c, NOW, &s), WD_E_INTERNAL);
     /* and the next caller asks again rather than waiting for ever */
-    assert_wd_err(api_stats_cache_get(c, st, NOW, &s), WD_E_INTERNAL);
+    assert_wd_err(api_stats_cache_get(c, NOW, &s), WD_E_INTERNAL);
     api_stats_cache_free(c);
 }
 
@@ -144,15 +143,15 @@ static void
 test_api_stats_cache_free_without_use_and_after_a_recount_request(void **state)
 {
     struct store *st = *state;
-    struct api_stats_cache *c = api_stats_cache_new(30 * DAY, MAX_AGE);
+    struct api_stats_cache *c = api_stats_cache_new(st, 30 * DAY, MAX_AGE);
     struct store_cert_stats s;
 
     api_stats_cache_free(c);
     api_stats_cache_free(NULL);
-    c = api_stats_cache_new(30 * DAY, MAX_AGE);
-    assert_wd_err(api_stats_cache_get(c, st, NOW, &s), WD_OK);
+    c = api_stats_cache_new(st, 30 * DAY, MAX_AGE);
+    assert_wd_err(api_stats_cache_get(c, NOW, &s), WD_OK);
     /* a recount asked for and maybe running when the cache goes */
-    assert_wd_err(api_stats_cache_get(c, st, NOW + MAX_AGE, &s), WD_OK);
+    assert_wd_err(api_stats_cache_get(c, NOW + MAX_AGE, &s), WD_OK);
     api_stats_cache_free(c);
 }
 
