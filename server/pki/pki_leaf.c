@@ -20,7 +20,6 @@
 #include "../base/xmalloc.h"
 
 /* RFC 5280 4.2.1 and 4.2.2.1: the extensions a leaf carries. */
-#define OID_SAN "2.5.29.17"
 #define OID_BASIC_CONSTRAINTS "2.5.29.19"
 #define OID_KEY_USAGE "2.5.29.15"
 #define OID_SKI "2.5.29.14"
@@ -30,8 +29,6 @@
 #define OID_EKU "2.5.29.37"
 #define OID_AD_OCSP "1.3.6.1.5.5.7.48.1"
 #define OID_AD_CA_ISSUERS "1.3.6.1.5.5.7.48.2"
-#define OID_KP_SERVER "1.3.6.1.5.5.7.3.1"
-#define OID_KP_CLIENT "1.3.6.1.5.5.7.3.2"
 
 /* GeneralName (RFC 5280 4.2.1.6): uniformResourceIdentifier [6] IA5String */
 #define GN_URI PKI_DER_CONTEXT_PRIM(6)
@@ -196,7 +193,7 @@ put_sans(struct pki_der *d, const struct pki_csr *names)
     if (rc != WD_OK) {
         return rc;
     }
-    rc = ext_begin(d, OID_SAN,
+    rc = ext_begin(d, PKI_OID_SAN,
                    names->subject == NULL || names->subject[0] == '\0', &m);
     if (rc == WD_OK) {
         pki_der_raw(d, value.data, value.size);
@@ -246,6 +243,8 @@ put_public_extensions(struct pki_der *d, const struct pki_ca *ca,
                       enum pki_profile profile)
 {
     struct ext_marks m;
+    bool server = false;
+    bool client = false;
     size_t seq;
     size_t dp;
     size_t name;
@@ -298,14 +297,11 @@ put_public_extensions(struct pki_der *d, const struct pki_ca *ca,
         return WD_E_INTERNAL;
     }
     seq = pki_der_begin(d, PKI_DER_SEQUENCE);
-    if ((profile == PKI_PROFILE_SERVER ||
-         profile == PKI_PROFILE_SERVER_CLIENT) &&
-        pki_der_oid(d, OID_KP_SERVER) != WD_OK) {
+    (void)pki_profile_purposes(profile, &server, &client); /* prepare's */
+    if (server && pki_der_oid(d, GNUTLS_KP_TLS_WWW_SERVER) != WD_OK) {
         return WD_E_INTERNAL;
     }
-    if ((profile == PKI_PROFILE_CLIENT ||
-         profile == PKI_PROFILE_SERVER_CLIENT) &&
-        pki_der_oid(d, OID_KP_CLIENT) != WD_OK) {
+    if (client && pki_der_oid(d, GNUTLS_KP_TLS_WWW_CLIENT) != WD_OK) {
         return WD_E_INTERNAL;
     }
     pki_der_end(d, seq);
@@ -438,11 +434,11 @@ static enum wd_err
 prepare(const struct pki_ca *ca, const struct pki_issue *req,
         struct leaf_parts *p)
 {
+    bool server;
+    bool client;
     int ret;
 
-    if (req->profile != PKI_PROFILE_SERVER &&
-        req->profile != PKI_PROFILE_CLIENT &&
-        req->profile != PKI_PROFILE_SERVER_CLIENT) {
+    if (!pki_profile_purposes(req->profile, &server, &client)) {
         return WD_E_BAD_PROFILE;
     }
     if (!pki_serial_decode(req->serial, p->serial, &p->serial_len)) {

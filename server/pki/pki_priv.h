@@ -90,6 +90,7 @@ enum wd_err pki_key_digest(gnutls_pubkey_t pub, gnutls_digest_algorithm_t *out);
 
 /* pki_profile.c: profiles as extended key usage. */
 enum pki_profile pki_profile_of_crt(gnutls_x509_crt_t crt);
+bool pki_profile_purposes(enum pki_profile p, bool *server, bool *client);
 
 /* pki_name.c: names in and out of GnuTLS. */
 bool pki_name_is_printable(const char *s, size_t len);

@@ -37,6 +37,21 @@ find_profile(enum pki_profile p)
 }
 
 /*
+ * The purposes a leaf of profile p carries in its EKU: id-kp-serverAuth
+ * (*server) and id-kp-clientAuth (*client). False, with neither set, for
+ * a profile a request may not ask for (ocsp-signing included).
+ */
+bool
+pki_profile_purposes(enum pki_profile p, bool *server, bool *client)
+{
+    const struct profile_row *row = find_profile(p);
+
+    *server = row != NULL && row->server;
+    *client = row != NULL && row->client;
+    return row != NULL;
+}
+
+/*
  * Sets *out to the profile called name ("server", "client",
  * "server-client"): the profiles a request may ask for. Returns false,
  * leaving *out alone, for anything else ("ocsp-signing" included).
