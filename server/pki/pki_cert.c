@@ -14,17 +14,46 @@
 #include "../base/parse.h"
 #include "../base/xmalloc.h"
 
+/*
+ * The validity of every leaf the intermediate signs, issued at now for
+ * validity_s: from now - WD_BACKDATE_S (clients whose clocks run slow),
+ * to now + validity_s but never past the intermediate. WD_E_BAD_VALIDITY
+ * for a zero validity, WD_E_CONFIG (logged) once the intermediate has
+ * expired.
+ */
+enum wd_err
+pki_leaf_validity(const struct pki_ca *ca, time_t now, uint64_t validity_s,
+                  time_t *not_before, time_t *not_after)
+{
+    if (validity_s == 0) {
+        return WD_E_BAD_VALIDITY;
+    }
+    if (ca->not_after <= now) {
+        log_err("event=cert_issue err=\"the intermediate has expired\"");
+        return WD_E_CONFIG;
+    }
+    *not_before = now - WD_BACKDATE_S;
+    *not_after = ca->not_after;
+    if ((uint64_t)(ca->not_after - now) > validity_s) {
+        *not_after = now + (time_t)validity_s;
+    }
+    return WD_OK;
+}
+
 /* Version, serial and validity. */
 static enum wd_err
 set_basics(gnutls_x509_crt_t crt, const struct pki_ca *ca,
            const struct pki_leaf *leaf)
 {
-    time_t not_after = ca->not_after;
+    time_t not_before = 0;
+    time_t not_after = 0;
     enum wd_err rc;
     int ret;
 
-    if ((uint64_t)(ca->not_after - leaf->now) > leaf->validity_s) {
-        not_after = leaf->now + (time_t)leaf->validity_s;
+    rc = pki_leaf_validity(ca, leaf->now, leaf->validity_s, &not_before,
+                           &not_after);
+    if (rc != WD_OK) {
+        return rc;
     }
     ret = gnutls_x509_crt_set_version(crt, 3);
     if (ret < 0) {
@@ -35,8 +64,7 @@ set_basics(gnutls_x509_crt_t crt, const struct pki_ca *ca,
     if (rc != WD_OK) {
         return rc;
     }
-    /* accept clients whose clocks run slow */
-    ret = gnutls_x509_crt_set_activation_time(crt, leaf->now - WD_BACKDATE_S);
+    ret = gnutls_x509_crt_set_activation_time(crt, not_before);
     if (ret >= 0) {
         ret = gnutls_x509_crt_set_expiration_time(crt, not_after);
     }
@@ -63,13 +91,6 @@ pki_cert_set_leaf(gnutls_x509_crt_t crt, const struct pki_ca *ca,
     enum wd_err rc;
     int ret;
 
-    if (leaf->validity_s == 0) {
-        return WD_E_BAD_VALIDITY;
-    }
-    if (ca->not_after <= leaf->now) {
-        log_err("event=cert_issue err=\"the intermediate has expired\"");
-        return WD_E_CONFIG;
-    }
     rc = set_basics(crt, ca, leaf);
     if (rc != WD_OK) {
         return rc;

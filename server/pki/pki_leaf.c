@@ -436,6 +436,7 @@ prepare(const struct pki_ca *ca, const struct pki_issue *req,
 {
     bool server;
     bool client;
+    enum wd_err rc;
     int ret;
 
     if (!pki_profile_purposes(req->profile, &server, &client)) {
@@ -444,18 +445,10 @@ prepare(const struct pki_ca *ca, const struct pki_issue *req,
     if (!pki_serial_decode(req->serial, p->serial, &p->serial_len)) {
         return WD_E_BAD_SERIAL;
     }
-    if (req->validity_s == 0) {
-        return WD_E_BAD_VALIDITY;
-    }
-    if (ca->not_after <= req->now) {
-        log_err("event=cert_issue err=\"the intermediate has expired\"");
-        return WD_E_CONFIG;
-    }
-    /* accept clients whose clocks run slow; never outlive the issuer */
-    p->not_before = req->now - WD_BACKDATE_S;
-    p->not_after = ca->not_after;
-    if ((uint64_t)(ca->not_after - req->now) > req->validity_s) {
-        p->not_after = req->now + (time_t)req->validity_s;
+    rc = pki_leaf_validity(ca, req->now, req->validity_s, &p->not_before,
+                           &p->not_after);
+    if (rc != WD_OK) {
+        return rc;
     }
     /* RFC 5280 4.2.1.2 method 1's hash, over the whole
      * SubjectPublicKeyInfo as GnuTLS's key id does */

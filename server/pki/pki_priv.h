@@ -137,6 +137,10 @@ struct pki_leaf {
     size_t ski_len;
 };
 
+/* Every leaf's notBefore and notAfter (pki_cert.c), for both builders. */
+enum wd_err pki_leaf_validity(const struct pki_ca *ca, time_t now,
+                              uint64_t validity_s, time_t *not_before,
+                              time_t *not_after);
 enum wd_err pki_cert_set_leaf(gnutls_x509_crt_t crt, const struct pki_ca *ca,
                               const struct pki_leaf *leaf);
 enum wd_err pki_cert_sign(const struct pki_ca *ca, gnutls_x509_crt_t crt,
