@@ -242,15 +242,6 @@ pki_der_end(struct pki_der *d, size_t mark)
     put_length(d->buf + mark + 1, len);
 }
 
-/* Drops what was written since mark (from pki_der_begin), e.g. an element
- * that failed half-way; the mark's element goes too. */
-void
-pki_der_drop(struct pki_der *d, size_t mark)
-{
-    assert(mark >= d->start && mark <= d->end);
-    d->end = mark;
-}
-
 /* Makes everything written so far the content of one element of tag. */
 void
 pki_der_wrap(struct pki_der *d, uint8_t tag)

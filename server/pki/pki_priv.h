@@ -206,7 +206,6 @@ void pki_der_header(struct pki_der *d, uint8_t tag, size_t len);
 void pki_der_prim(struct pki_der *d, uint8_t tag, const void *p, size_t n);
 size_t pki_der_begin(struct pki_der *d, uint8_t tag);
 void pki_der_end(struct pki_der *d, size_t mark);
-void pki_der_drop(struct pki_der *d, size_t mark);
 void pki_der_wrap(struct pki_der *d, uint8_t tag);
 void pki_der_integer(struct pki_der *d, const uint8_t *be, size_t n);
 void pki_der_uint(struct pki_der *d, uint8_t tag, uint64_t v);

@@ -285,21 +285,6 @@ test_pki_der_prepend_puts_bytes_in_front(void **state)
 }
 
 static void
-test_pki_der_drop_forgets_a_half_written_element(void **state)
-{
-    struct pki_der d = { NULL, 0, 0, 0 };
-    size_t mark;
-
-    (void)state;
-    pki_der_null(&d);
-    mark = pki_der_begin(&d, PKI_DER_SEQUENCE);
-    pki_der_uint(&d, PKI_DER_INTEGER, 5);
-    pki_der_drop(&d, mark);
-    ASSERT_DER(&d, 0x05, 0x00);
-    pki_der_clear(&d);
-}
-
-static void
 test_pki_der_take_hands_over_the_bytes_from_the_front(void **state)
 {
     struct pki_der d;
@@ -781,7 +766,6 @@ main(void)
         cmocka_unit_test(
             test_pki_der_nests_elements_that_grow_past_one_length_byte),
         cmocka_unit_test(test_pki_der_prepend_puts_bytes_in_front),
-        cmocka_unit_test(test_pki_der_drop_forgets_a_half_written_element),
         cmocka_unit_test(test_pki_der_take_hands_over_the_bytes_from_the_front),
         cmocka_unit_test(test_pki_der_integer_is_minimal_and_positive),
         cmocka_unit_test(test_pki_der_uint_writes_integers_and_enumerated),
