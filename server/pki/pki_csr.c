@@ -329,8 +329,8 @@ take_cn(const gnutls_x509_ava_st *ava, char **cn)
 /*
  * The subject as RFC 4514 text, each attribute free of NULs, and the CN.
  * GnuTLS only exposes a request's DN piecewise as text, where a NUL
- * would show up hex-encoded, so the raw values are read from a scratch
- * certificate that gnutls_x509_crt_set_crq filled with the same DN.
+ * would show up hex-encoded, so the raw values are read from the Name's
+ * own bytes in the request (pki_subject_and_key), imported as a DN.
  */
 static enum wd_err
 read_subject(gnutls_x509_crq_t crq, struct pki_csr *csr)
