@@ -62,7 +62,6 @@ struct pki_csr {
     struct pki_san *sans; /* after the CN-to-DNS-SAN rule */
     size_t n_sans;
     char key_type[24]; /* "ecdsa-p256", "rsa-2048", "ed25519", ... */
-    void *crq;         /* gnutls_x509_crq_t, private to pki/ */
     uint8_t *der;      /* the request as DER, private to pki/ */
     size_t der_len;
 };

@@ -242,7 +242,6 @@ leaf_request(const struct leaf_spec *spec, gnutls_x509_privkey_t key,
         rc = gnutls_failed("leaf_request", ret);
         goto out;
     }
-    csr->crq = crq;
     if (spec->org != NULL) {
         ret = gnutls_x509_crq_set_dn_by_oid(
             crq, GNUTLS_OID_X520_ORGANIZATION_NAME, 0, spec->org,
@@ -300,6 +299,7 @@ leaf_request(const struct leaf_spec *spec, gnutls_x509_privkey_t key,
 out:
     gnutls_free(der.data);
     gnutls_pubkey_deinit(pub);
+    gnutls_x509_crq_deinit(crq);
     pki_csr_free(csr);
     return rc;
 }

@@ -579,7 +579,6 @@ pki_csr_parse(const uint8_t *buf, size_t len, struct pki_csr **out)
         rc = WD_E_INTERNAL;
         goto out;
     }
-    csr->crq = crq;
     ret = gnutls_x509_crq_import(crq, &der, GNUTLS_X509_FMT_DER);
     if (ret < 0) {
         log_info("event=csr_refused err=\"%s\"", gnutls_strerror(ret));
@@ -616,6 +615,7 @@ pki_csr_parse(const uint8_t *buf, size_t len, struct pki_csr **out)
     csr = NULL;
 out:
     gnutls_pubkey_deinit(pub);
+    gnutls_x509_crq_deinit(crq); /* issuance reads csr->der */
     gnutls_free(pem_der.data);
     pki_csr_free(csr);
     return rc;
@@ -631,7 +631,6 @@ pki_csr_free(struct pki_csr *csr)
     free(csr->subject);
     free(csr->cn);
     pki_sans_free(csr->sans, csr->n_sans);
-    gnutls_x509_crq_deinit(csr->crq);
     free(csr->der);
     free(csr);
 }

@@ -2,13 +2,13 @@
  * A small DER writer (X.690) for what GnuTLS cannot build fast enough: the
  * CRL's TBSCertList (GnuTLS grows its entry list in quadratic time), the
  * leaf's TBSCertificate (pki_leaf.c) and the OCSP response
- * (pki_ocsp_resp.c). It appends to one growable buffer in a single pass. A constructed element
- * is either opened and closed in the stream (pki_der_begin/_end: one
- * length byte reserved, the content moved only when it reaches 128 bytes)
- * or made of everything written so far (pki_der_wrap: the header goes into
- * headroom kept in front, so a 40 MB entry list is never moved for it).
- * A minimal reader takes elements apart again (pki_crl_read, a request's
- * signed part and its subject and key), and pki_der_to_pem puts PEM
+ * (pki_ocsp_resp.c). It appends to one growable buffer in a single pass. A
+ * constructed element is either opened and closed in the stream
+ * (pki_der_begin/_end: one length byte reserved, the content moved only when it
+ * reaches 128 bytes) or made of everything written so far (pki_der_wrap: the
+ * header goes into headroom kept in front, so a 40 MB entry list is never moved
+ * for it). A minimal reader takes elements apart again (pki_crl_read, a
+ * request's signed part and its subject and key), and pki_der_to_pem puts PEM
  * armour around any DER.
  */
 #include "pki_priv.h"

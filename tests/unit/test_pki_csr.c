@@ -82,7 +82,7 @@ check_simple(const char *name, const char *key_type, const char *host)
     assert_string_equal(csr->cn, host);
     assert_int_equal(csr->n_sans, 1);
     assert_san(csr, 0, PKI_SAN_DNS, host);
-    assert_non_null(csr->crq);
+    assert_non_null(csr->der);
     pki_csr_free(csr);
 }
 
