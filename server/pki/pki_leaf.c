@@ -19,16 +19,32 @@
 #include "../base/parse.h"
 #include "../base/xmalloc.h"
 
-/* RFC 5280 4.2.1 and 4.2.2.1: the extensions a leaf carries. */
-#define OID_BASIC_CONSTRAINTS "2.5.29.19"
-#define OID_KEY_USAGE "2.5.29.15"
-#define OID_SKI "2.5.29.14"
-#define OID_AKI "2.5.29.35"
-#define OID_CRL_DP "2.5.29.31"
-#define OID_AIA "1.3.6.1.5.5.7.1.1"
-#define OID_EKU "2.5.29.37"
-#define OID_AD_OCSP "1.3.6.1.5.5.7.48.1"
-#define OID_AD_CA_ISSUERS "1.3.6.1.5.5.7.48.2"
+/* Pre-encoded OIDs, tag and length included: the extensions a leaf
+ * carries (RFC 5280 4.2.1, id-ce 2.5.29 and 4.2.2.1 id-pe-authorityInfo
+ * Access 1.3.6.1.5.5.7.1.1), the AIA access methods (id-ad-ocsp and
+ * id-ad-caIssuers, 1.3.6.1.5.5.7.48.1 and .2) and the key purposes
+ * (id-kp-serverAuth and clientAuth, 1.3.6.1.5.5.7.3.1 and .2).
+ * test_pki_leaf holds every byte to what GnuTLS writes. */
+#define ID_CE(n)                                                               \
+    {                                                                          \
+        PKI_DER_OID, 3, 0x55, 0x1d, (n)                                        \
+    }
+#define ID_PKIX(a, b)                                                          \
+    {                                                                          \
+        PKI_DER_OID, 8, 0x2b, 6, 1, 5, 5, 7, (a), (b)                          \
+    }
+static const uint8_t oid_san[] = ID_CE(17);
+static const uint8_t oid_basic_constraints[] = ID_CE(19);
+static const uint8_t oid_key_usage[] = ID_CE(15);
+static const uint8_t oid_ski[] = ID_CE(14);
+static const uint8_t oid_aki[] = ID_CE(35);
+static const uint8_t oid_crl_dp[] = ID_CE(31);
+static const uint8_t oid_eku[] = ID_CE(37);
+static const uint8_t oid_aia[] = ID_PKIX(1, 1);
+static const uint8_t oid_ad_ocsp[] = ID_PKIX(48, 1);
+static const uint8_t oid_ad_ca_issuers[] = ID_PKIX(48, 2);
+static const uint8_t oid_kp_server[] = ID_PKIX(3, 1);
+static const uint8_t oid_kp_client[] = ID_PKIX(3, 2);
 
 /* GeneralName (RFC 5280 4.2.1.6): uniformResourceIdentifier [6] IA5String */
 #define GN_URI PKI_DER_CONTEXT_PRIM(6)
@@ -105,20 +121,20 @@ struct ext_marks {
     size_t value;
 };
 
-static enum wd_err
-ext_begin(struct pki_der *d, const char *oid, bool critical,
+static void
+ext_begin(struct pki_der *d, const uint8_t *oid, size_t oid_len, bool critical,
           struct ext_marks *m)
 {
     m->ext = pki_der_begin(d, PKI_DER_SEQUENCE);
-    if (pki_der_oid(d, oid) != WD_OK) {
-        return WD_E_INTERNAL;
-    }
+    pki_der_raw(d, oid, oid_len);
     if (critical) {
         pki_der_boolean(d, true);
     }
     m->value = pki_der_begin(d, PKI_DER_OCTET_STRING);
-    return WD_OK;
 }
+
+#define EXT_BEGIN(d, oid, critical, m)                                         \
+    ext_begin((d), (oid), sizeof(oid), (critical), (m))
 
 static void
 ext_end(struct pki_der *d, const struct ext_marks *m)
@@ -147,7 +163,7 @@ put_public_uri(struct pki_der *d, const struct pki_ca *ca, const char *path)
  * first byte of the GNUTLS_KEY_* bits (which are the X.509 bit values)
  * with its trailing zero bits marked unused. Critical.
  */
-static enum wd_err
+static void
 put_key_usage(struct pki_der *d, unsigned usage)
 {
     struct ext_marks m;
@@ -159,12 +175,9 @@ put_key_usage(struct pki_der *d, unsigned usage)
         unused++;
     }
     bits[0] = unused;
-    if (ext_begin(d, OID_KEY_USAGE, true, &m) != WD_OK) {
-        return WD_E_INTERNAL;
-    }
+    EXT_BEGIN(d, oid_key_usage, true, &m);
     pki_der_prim(d, PKI_DER_BIT_STRING, bits, sizeof(bits));
     ext_end(d, &m);
-    return WD_OK;
 }
 
 /* RFC 5280 4.2.1.3: what the subject key may do, by algorithm. */
@@ -193,18 +206,16 @@ put_sans(struct pki_der *d, const struct pki_csr *names)
     if (rc != WD_OK) {
         return rc;
     }
-    rc = ext_begin(d, PKI_OID_SAN,
-                   names->subject == NULL || names->subject[0] == '\0', &m);
-    if (rc == WD_OK) {
-        pki_der_raw(d, value.data, value.size);
-        ext_end(d, &m);
-    }
+    EXT_BEGIN(d, oid_san, names->subject == NULL || names->subject[0] == '\0',
+              &m);
+    pki_der_raw(d, value.data, value.size);
+    ext_end(d, &m);
     gnutls_free(value.data);
-    return rc;
+    return WD_OK;
 }
 
 /* basicConstraints CA:FALSE (critical), keyUsage, SKI, AKI. */
-static enum wd_err
+static void
 put_key_extensions(struct pki_der *d, const struct pki_ca *ca,
                    const char *key_type, const uint8_t *ski, size_t ski_len)
 {
@@ -212,29 +223,20 @@ put_key_extensions(struct pki_der *d, const struct pki_ca *ca,
     size_t mark;
 
     /* RFC 5280 4.2.1.9: an empty SEQUENCE, cA's DEFAULT FALSE left out */
-    if (ext_begin(d, OID_BASIC_CONSTRAINTS, true, &m) != WD_OK) {
-        return WD_E_INTERNAL;
-    }
+    EXT_BEGIN(d, oid_basic_constraints, true, &m);
     pki_der_header(d, PKI_DER_SEQUENCE, 0);
     ext_end(d, &m);
-    if (put_key_usage(d, key_usage(key_type)) != WD_OK) {
-        return WD_E_INTERNAL;
-    }
+    put_key_usage(d, key_usage(key_type));
     /* RFC 5280 4.2.1.2 */
-    if (ext_begin(d, OID_SKI, false, &m) != WD_OK) {
-        return WD_E_INTERNAL;
-    }
+    EXT_BEGIN(d, oid_ski, false, &m);
     pki_der_prim(d, PKI_DER_OCTET_STRING, ski, ski_len);
     ext_end(d, &m);
     /* RFC 5280 4.2.1.1: the issuer's SKI as keyIdentifier */
-    if (ext_begin(d, OID_AKI, false, &m) != WD_OK) {
-        return WD_E_INTERNAL;
-    }
+    EXT_BEGIN(d, oid_aki, false, &m);
     mark = pki_der_begin(d, PKI_DER_SEQUENCE);
     pki_der_prim(d, AKI_KEY_ID, ca->ski, ca->ski_len);
     pki_der_end(d, mark);
     ext_end(d, &m);
-    return WD_OK;
 }
 
 /* CRL distribution point, AIA (OCSP, caIssuers), EKU. */
@@ -252,9 +254,7 @@ put_public_extensions(struct pki_der *d, const struct pki_ca *ca,
     size_t ad;
 
     /* RFC 5280 4.2.1.13: one DistributionPoint with a fullName URI */
-    if (ext_begin(d, OID_CRL_DP, false, &m) != WD_OK) {
-        return WD_E_INTERNAL;
-    }
+    EXT_BEGIN(d, oid_crl_dp, false, &m);
     seq = pki_der_begin(d, PKI_DER_SEQUENCE);
     dp = pki_der_begin(d, PKI_DER_SEQUENCE);
     name = pki_der_begin(d, PKI_DER_CONTEXT(0)); /* distributionPoint */
@@ -269,22 +269,16 @@ put_public_extensions(struct pki_der *d, const struct pki_ca *ca,
     ext_end(d, &m);
 
     /* RFC 5280 4.2.2.1: the OCSP responder, then the issuer's certificate */
-    if (ext_begin(d, OID_AIA, false, &m) != WD_OK) {
-        return WD_E_INTERNAL;
-    }
+    EXT_BEGIN(d, oid_aia, false, &m);
     seq = pki_der_begin(d, PKI_DER_SEQUENCE);
     ad = pki_der_begin(d, PKI_DER_SEQUENCE);
-    if (pki_der_oid(d, OID_AD_OCSP) != WD_OK) {
-        return WD_E_INTERNAL;
-    }
+    pki_der_raw(d, oid_ad_ocsp, sizeof(oid_ad_ocsp));
     if (!put_public_uri(d, ca, "/ocsp")) {
         return WD_E_CONFIG;
     }
     pki_der_end(d, ad);
     ad = pki_der_begin(d, PKI_DER_SEQUENCE);
-    if (pki_der_oid(d, OID_AD_CA_ISSUERS) != WD_OK) {
-        return WD_E_INTERNAL;
-    }
+    pki_der_raw(d, oid_ad_ca_issuers, sizeof(oid_ad_ca_issuers));
     if (!put_public_uri(d, ca, "/intermediate.crt")) {
         return WD_E_CONFIG;
     }
@@ -293,16 +287,14 @@ put_public_extensions(struct pki_der *d, const struct pki_ca *ca,
     ext_end(d, &m);
 
     /* RFC 5280 4.2.1.12: the profile's purposes, not critical */
-    if (ext_begin(d, OID_EKU, false, &m) != WD_OK) {
-        return WD_E_INTERNAL;
-    }
+    EXT_BEGIN(d, oid_eku, false, &m);
     seq = pki_der_begin(d, PKI_DER_SEQUENCE);
     (void)pki_profile_purposes(profile, &server, &client); /* prepare's */
-    if (server && pki_der_oid(d, GNUTLS_KP_TLS_WWW_SERVER) != WD_OK) {
-        return WD_E_INTERNAL;
+    if (server) {
+        pki_der_raw(d, oid_kp_server, sizeof(oid_kp_server));
     }
-    if (client && pki_der_oid(d, GNUTLS_KP_TLS_WWW_CLIENT) != WD_OK) {
-        return WD_E_INTERNAL;
+    if (client) {
+        pki_der_raw(d, oid_kp_client, sizeof(oid_kp_client));
     }
     pki_der_end(d, seq);
     ext_end(d, &m);
@@ -360,10 +352,7 @@ put_tbs(struct pki_der *d, const struct pki_ca *ca, const struct leaf_parts *p,
     list = pki_der_begin(d, PKI_DER_SEQUENCE);
     rc = put_sans(d, p->names);
     if (rc == WD_OK) {
-        rc = put_key_extensions(d, ca, p->names->key_type, p->ski,
-                                sizeof(p->ski));
-    }
-    if (rc == WD_OK) {
+        put_key_extensions(d, ca, p->names->key_type, p->ski, sizeof(p->ski));
         rc = put_public_extensions(d, ca, profile);
     }
     if (rc != WD_OK) {
