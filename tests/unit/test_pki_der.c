@@ -3,7 +3,8 @@
  * every length boundary (X.690 8.1.3), INTEGERs, OIDs, times around the
  * RFC 5280 UTCTime/GeneralizedTime switch (and the arithmetic encoders
  * checked against gmtime_r), nested and wrapped elements,
- * the reader's refusals, and PEM armour.
+ * the reader's refusals, a signed object taken apart (and every other
+ * shape refused), and PEM armour.
  */
 #include "support.h"
 
@@ -729,6 +730,77 @@ test_pki_der_read_takes_back_every_boundary_length(void **state)
     free(content);
 }
 
+/* SEQUENCE { tbs SEQUENCE { INTEGER 5 }, alg SEQUENCE { NULL },
+ * BIT STRING (0 unused) ab cd }: the shape of every signed object. */
+static const uint8_t signed_obj[] = {
+    0x30, 0x0e, 0x30, 0x03, 0x02, 0x01, 0x05, 0x30,
+    0x02, 0x05, 0x00, 0x03, 0x03, 0x00, 0xab, 0xcd,
+};
+
+static bool
+signed_parts_of(const uint8_t *der, size_t len)
+{
+    struct pki_der_in tbs;
+    struct pki_der_in sig;
+
+    return pki_der_signed_parts(der, len, &tbs, &sig);
+}
+
+static void
+test_pki_der_signed_parts_takes_a_signed_object_apart(void **state)
+{
+    struct pki_der_in tbs;
+    struct pki_der_in sig;
+
+    (void)state;
+    assert_true(
+        pki_der_signed_parts(signed_obj, sizeof(signed_obj), &tbs, &sig));
+    assert_ptr_equal(tbs.p, signed_obj + 2);
+    assert_int_equal(tbs.len, 5); /* with its header: what was signed */
+    assert_int_equal(sig.len, 2);
+    assert_int_equal(sig.p[0], 0xab);
+    assert_int_equal(sig.p[1], 0xcd);
+}
+
+static void
+test_pki_der_signed_parts_refuses_every_other_shape(void **state)
+{
+    uint8_t buf[sizeof(signed_obj) + 1];
+    size_t n;
+
+    (void)state;
+    /* every truncation, and nothing at all */
+    for (n = 0; n < sizeof(signed_obj); n++) {
+        assert_false(signed_parts_of(signed_obj, n));
+    }
+    /* a byte after the object */
+    memcpy(buf, signed_obj, sizeof(signed_obj));
+    buf[sizeof(signed_obj)] = 0x00;
+    assert_false(signed_parts_of(buf, sizeof(buf)));
+    /* a SET outside, unused bits in the signature, a tbs that is no
+     * SEQUENCE, an INTEGER where the BIT STRING goes */
+    memcpy(buf, signed_obj, sizeof(signed_obj));
+    buf[0] = 0x31;
+    assert_false(signed_parts_of(buf, sizeof(signed_obj)));
+    memcpy(buf, signed_obj, sizeof(signed_obj));
+    buf[13] = 0x01;
+    assert_false(signed_parts_of(buf, sizeof(signed_obj)));
+    memcpy(buf, signed_obj, sizeof(signed_obj));
+    buf[2] = 0x31;
+    assert_false(signed_parts_of(buf, sizeof(signed_obj)));
+    memcpy(buf, signed_obj, sizeof(signed_obj));
+    buf[11] = 0x02;
+    assert_false(signed_parts_of(buf, sizeof(signed_obj)));
+    /* an empty BIT STRING: no unused-bits octet */
+    {
+        static const uint8_t empty_bits[] = { 0x30, 0x0b, 0x30, 0x03, 0x02,
+                                              0x01, 0x05, 0x30, 0x02, 0x05,
+                                              0x00, 0x03, 0x00 };
+
+        assert_false(signed_parts_of(empty_bits, sizeof(empty_bits)));
+    }
+}
+
 static void
 test_pki_der_to_pem_armours_der(void **state)
 {
@@ -786,6 +858,8 @@ main(void)
         cmocka_unit_test(test_pki_der_read_takes_nested_elements_apart),
         cmocka_unit_test(test_pki_der_read_refuses_what_der_forbids),
         cmocka_unit_test(test_pki_der_read_takes_back_every_boundary_length),
+        cmocka_unit_test(test_pki_der_signed_parts_takes_a_signed_object_apart),
+        cmocka_unit_test(test_pki_der_signed_parts_refuses_every_other_shape),
         cmocka_unit_test(test_pki_der_to_pem_armours_der),
     };
 

@@ -21,6 +21,7 @@
 #include <gnutls/x509.h>
 
 #include "../../server/pki/pki.h"
+#include "../../server/pki/pki_priv.h"
 #include "pki_fixture.h"
 
 #define PUBLIC_URL "http://ca.example.test:8080"
@@ -386,6 +387,50 @@ test_pki_leaf_renewal_keeps_subject_key_and_names_byte_for_byte(void **state)
     pki_cert_free(old);
 }
 
+/* The request's Name and key, read raw, are the bytes the leaf carries;
+ * every truncation of either is refused. */
+static void
+test_pki_leaf_subject_and_key_are_read_raw_and_copied_whole(void **state)
+{
+    struct pki_fixture_issuer *f = *state;
+    struct pki_csr *csr = pki_fixture_csr("csr-ecdsa-p256.pem");
+    struct pki_cert *cert = NULL;
+    struct pki_der_in subject;
+    struct pki_der_in spki;
+    struct pki_der_in c_subject;
+    struct pki_der_in c_spki;
+    struct pki_issue req = {
+        .csr = csr,
+        .profile = PKI_PROFILE_SERVER,
+        .serial = "0c",
+        .validity_s = 86400,
+        .now = f->now,
+    };
+    size_t n;
+
+    assert_true(
+        pki_subject_and_key(csr->der, csr->der_len, false, &subject, &spki));
+    assert_int_equal(subject.p[0], 0x30);
+    assert_int_equal(spki.len, 91); /* a P-256 SubjectPublicKeyInfo */
+    assert_true(spki.p + spki.len <= csr->der + csr->der_len);
+    for (n = 0; n < csr->der_len; n++) {
+        assert_false(
+            pki_subject_and_key(csr->der, n, false, &c_subject, &c_spki));
+    }
+    /* a request is not a certificate */
+    assert_false(
+        pki_subject_and_key(csr->der, csr->der_len, true, &c_subject, &c_spki));
+    assert_wd_err(pki_cert_issue(f->ca, &req, &cert), WD_OK);
+    assert_true(pki_subject_and_key(cert->der, cert->der_len, true, &c_subject,
+                                    &c_spki));
+    assert_int_equal(c_subject.len, subject.len);
+    assert_memory_equal(c_subject.p, subject.p, subject.len);
+    assert_int_equal(c_spki.len, spki.len);
+    assert_memory_equal(c_spki.p, spki.p, spki.len);
+    pki_cert_free(cert);
+    pki_csr_free(csr);
+}
+
 int
 main(void)
 {
@@ -398,6 +443,8 @@ main(void)
             test_pki_leaf_writes_what_gnutls_writes_for_every_profile_and_serial),
         cmocka_unit_test(
             test_pki_leaf_renewal_keeps_subject_key_and_names_byte_for_byte),
+        cmocka_unit_test(
+            test_pki_leaf_subject_and_key_are_read_raw_and_copied_whole),
     };
 
     return cmocka_run_group_tests(tests, setup, pki_fixture_issuer_teardown);
